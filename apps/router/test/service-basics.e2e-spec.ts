@@ -1,0 +1,4 @@
+import { describeServiceBasics } from '@app/testing';
+import { AppModule } from '../src/app.module';
+
+describeServiceBasics('router', AppModule);

@@ -1,0 +1,32 @@
+/**
+ * Raw key-value operations with atomic semantics, for what a cache cannot do: counters,
+ * pub/sub, and (through `redis`) Lua scripts. Redis when REDIS_URL is set, an in-process
+ * equivalent otherwise. Keys are given without the deployment prefix; stores add it.
+ */
+export interface KvStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  /** @param ttlMs expiry in milliseconds; none keeps the key until deleted. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Atomically adds `by` and returns the new value; `ttlMs` is set when the key is created. */
+  incrBy(key: string, by: number, ttlMs?: number): Promise<number>;
+  publish(channel: string, message: string): Promise<void>;
+  /** @returns a function that unsubscribes */
+  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
+  /** Resolves when the store answers, rejects otherwise (bounded by `timeoutMs`). */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const KV_STORE = Symbol('KV_STORE');
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,82 @@
+import type { IncomingMessage } from 'node:http';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '@app/config';
+import { httpRequestHistogram, requestIdFrom } from '@app/observability';
+import { AllExceptionsFilter } from './all-exceptions.filter';
+import { validationPipe } from './validation';
+
+export interface HttpAppOptions {
+  title: string;
+  description: string;
+  version?: string;
+}
+
+/**
+ * Builds a Fastify-backed Nest app with what every ATP service needs: request ids, the error
+ * envelope, JSON-only bodies with a size limit, validation, CORS, metrics and Swagger.
+ * Fastify, not Express: on a trivial route it served about twice the requests (bench/README.md).
+ */
+export async function createHttpApp(
+  module: DynamicModule,
+  config: AppConfig,
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.env.ATP_BODY_LIMIT_BYTES,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
+    // Idle keep-alive sockets close at shutdown; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+    logger: false,
+  });
+  const fastify = adapter.getInstance();
+  // Only JSON bodies: everything else is a 415 in the envelope.
+  fastify.removeContentTypeParser('text/plain');
+
+  const requests = httpRequestHistogram();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    (req.raw as IncomingMessage & { id?: string }).id = req.id;
+    reply.header('x-request-id', req.id);
+    done();
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(validationPipe());
+  const origins = config.env.CORS_ORIGINS;
+  if (origins.length) {
+    app.enableCors({ origin: origins, exposedHeaders: ['x-request-id'], credentials: false, maxAge: 600 });
+  }
+  setupSwagger(app, options);
+  return app;
+}
+
+function setupSwagger(app: INestApplication, options: HttpAppOptions): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription(options.description)
+      .setVersion(options.version ?? '0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (atp_…), platform JWT or OIDC token' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './error-mapping';
+export * from './all-exceptions.filter';
+export * from './validation';
+export * from './http-app';
+export * from './run-service';

@@ -1,0 +1,78 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type AppConfig, type AppName, ConfigError, loadConfig, loadDotEnv, readProcessEnv, readTracingEnv } from '@app/config';
+import { startTracing } from '@app/observability';
+import { createHttpApp, type HttpAppOptions } from './http-app';
+
+export interface ServiceDefinition {
+  app: Exclude<AppName, 'cli'>;
+  module: (config: AppConfig) => DynamicModule;
+  http: HttpAppOptions;
+  /** Printed once the service listens (never a secret). */
+  banner?: (config: AppConfig, url: string) => string[];
+}
+
+function fail(message: string): never {
+  process.stderr.write(
+    JSON.stringify({ severity: 'ERROR', message, time: new Date().toISOString() }) + '\n',
+  );
+  process.exit(1);
+}
+
+/**
+ * main.ts of each service: validate env (one message, exit 1), start tracing, listen, and on
+ * SIGTERM/SIGINT stop accepting, finish in-flight requests, close pools and exit 0.
+ */
+export async function runService(def: ServiceDefinition): Promise<void> {
+  loadDotEnv();
+  let config: AppConfig;
+  try {
+    config = loadConfig(def.app, readProcessEnv());
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const tracingEnv = readTracingEnv();
+  const tracing = startTracing(`atp-${def.app}`, tracingEnv.endpoint);
+
+  let app: NestFastifyApplication;
+  try {
+    app = await createHttpApp(def.module(config), config, def.http);
+    await app.listen({ port: config.env.PORT, host: '0.0.0.0' });
+  } catch (err) {
+    fail(`${def.app} failed to start: ${(err as Error).message}`);
+  }
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.env.PORT;
+  const url = `http://localhost:${port}`;
+  for (const line of def.banner?.(config, url) ?? [`${def.app} listening on ${url}`]) {
+    process.stdout.write(
+      JSON.stringify({ severity: 'INFO', service: def.app, message: line, time: new Date().toISOString() }) + '\n',
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const graceMs = config.env.ATP_SHUTDOWN_GRACE_SECONDS * 1000;
+    // Past the grace period we exit anyway: Cloud Run sends SIGKILL 10 s after SIGTERM.
+    setTimeout(() => {
+      process.stderr.write(`${def.app}: in-flight requests did not finish within ${graceMs} ms, exiting\n`);
+      process.exit(0);
+    }, graceMs + 1000).unref();
+    try {
+      process.stdout.write(
+        JSON.stringify({ severity: 'INFO', service: def.app, message: `${signal}: draining`, time: new Date().toISOString() }) + '\n',
+      );
+      await app.close();
+      await tracing?.shutdown();
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`${def.app}: error during shutdown: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const bool = (def: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'True', 'False'], {
+        message: 'must be true or false',
+      })
+      .optional()
+      .transform((v) => (v === undefined ? def : ['true', '1', 'yes'].includes(v.toLowerCase()))),
+  );
+
+const port = (def: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(def),
+  );
+
+const url = (protocols: string[], what: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}…)`)
+      .optional(),
+  );
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
+
+/** Variables both services read (CONTRACT §2). */
+export const commonEnvShape = {
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  ATP_ALLOW_EMBEDDED: bool(false),
+  ATP_DATA_DIR: optionalString,
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
+  /** Key prefix for everything ATP stores in Redis; lets several deployments (or tests) share one Redis. */
+  REDIS_KEY_PREFIX: z.preprocess(emptyToUndefined, z.string().max(64).default('atp:')),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : undefined),
+    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'),
+  ),
+  JWT_SECRET_KEY: optionalString,
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  OIDC_ISSUER_URL: url(['https:', 'http:'], 'http(s)'),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_TENANT_CLAIM: z.preprocess(emptyToUndefined, z.string().default('tenant_id')),
+  OIDC_SCOPES_CLAIM: z.preprocess(emptyToUndefined, z.string().default('scope')),
+  OIDC_CONFIG_FILE: optionalString,
+  CORS_ORIGINS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [],
+      ),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:'], 'http(s)'),
+  OTEL_RESOURCE_ATTRIBUTES: optionalString,
+  AUDIT_LOG_ENABLED: bool(true),
+  /** Largest accepted request body (bytes). */
+  ATP_BODY_LIMIT_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message: 'must be a number of bytes' })
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+  ),
+  /** Seconds SIGTERM waits for in-flight requests before closing anyway (Cloud Run gives 10). */
+  ATP_SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(3600).default(8)),
+} as const;
+
+export const routerEnvSchema = z.object({
+  ...commonEnvShape,
+  PORT: port(8080),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  GOOGLE_AI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url(['https:', 'http:'], 'http(s)'),
+  ANTHROPIC_BASE_URL: url(['https:', 'http:'], 'http(s)'),
+  GOOGLE_AI_BASE_URL: url(['https:', 'http:'], 'http(s)'),
+  PROVIDER_KEYS_FILE: optionalString,
+  ATP_ROUTING_CONFIG: optionalString,
+  MEMORY_GATEWAY_URL: url(['https:', 'http:'], 'http(s)'),
+});
+
+export const gatewayEnvSchema = z.object({
+  ...commonEnvShape,
+  PORT: port(8000),
+  ENCRYPTION_KEY: optionalString,
+  PII_DETECTION_ENABLED: bool(true),
+});
+
+export const cliEnvSchema = z.object({
+  ...commonEnvShape,
+  PORT: port(0),
+  ENCRYPTION_KEY: optionalString,
+});
+
+export type RouterEnv = z.infer<typeof routerEnvSchema>;
+export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
+export type CliEnv = z.infer<typeof cliEnvSchema>;
+export type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;

@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse as parsePgUrl } from 'pg-connection-string';
+import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
+import type { DatabaseConfig } from '@app/config';
+import { MIGRATIONS } from './migrations';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Entities = MixedList<Function | string | EntitySchema>;
+
+/**
+ * TypeORM options for PostgreSQL (DATABASE_URL, including Cloud SQL's `?host=/cloudsql/…`
+ * socket form, which pg-connection-string understands) or embedded SQLite.
+ */
+export function dataSourceOptions(db: DatabaseConfig, entities: Entities = []): DataSourceOptions {
+  const common = { entities, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (db.type === 'postgres') {
+    const p = parsePgUrl(db.url);
+    const ssl = p.ssl === true || (typeof p.ssl === 'object' && p.ssl !== null) ? (p.ssl as object | true) : undefined;
+    return {
+      ...common,
+      type: 'postgres',
+      host: p.host ?? undefined,
+      port: p.port ? Number(p.port) : undefined,
+      username: p.user ?? undefined,
+      password: p.password ?? undefined,
+      database: p.database ?? undefined,
+      ssl,
+      connectTimeoutMS: 5000,
+      extra: { max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5000 },
+      applicationName: 'atp',
+    };
+  }
+  mkdirSync(dirname(db.path), { recursive: true, mode: 0o700 });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: db.path,
+    enableWAL: true,
+    timeout: 10_000,
+  };
+}

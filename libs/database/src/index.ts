@@ -1,0 +1,5 @@
+export * from './dialect';
+export * from './data-source-options';
+export * from './migrate';
+export * from './database.module';
+export { MIGRATIONS } from './migrations';

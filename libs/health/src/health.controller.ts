@@ -1,0 +1,48 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { KV_STORE, type KvStore } from '@app/cache';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(KV_STORE) private readonly kv: KvStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Liveness: the process serves. Touches no dependency, so a database outage never restarts us. */
+  @Get('health')
+  live(): { status: 'ok'; service: string } {
+    return { status: 'ok', service: this.config.app };
+  }
+
+  /** Readiness: the database answers, and Redis when one is configured. 503 with detail otherwise. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
+    if (this.kv.kind === 'redis') {
+      checks.push(async () => {
+        const session = this.indicators.check('redis');
+        try {
+          await this.kv.ping(1500);
+          return session.up();
+        } catch (err) {
+          return session.down({ message: (err as Error).message });
+        }
+      });
+    }
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './test-env';
+export * from './boot';
+export * from './echo.fixture';
+export * from './service-basics';

@@ -1,0 +1,2 @@
+// Time is UTC in every test (house style).
+process.env.TZ = 'UTC';
