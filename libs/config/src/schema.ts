@@ -41,6 +41,23 @@ const url = (protocols: string[], what: string) =>
       .optional(),
   );
 
+/**
+ * PostgreSQL URLs, including Cloud SQL's socket form `postgres://user:pass@/db?host=/cloudsql/…`
+ * which WHATWG URL rejects (credentials with an empty host).
+ */
+const postgresUrl = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .refine((v) => {
+      const m = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)\/?([^?]*)(\?.*)?$/.exec(v);
+      if (!m) return false;
+      const host = m[1] || new URLSearchParams(m[3] ?? '').get('host');
+      return Boolean(host);
+    }, 'must be a PostgreSQL URL (postgres://user:pass@host:5432/db, or postgres://user:pass@/db?host=/cloudsql/…)')
+    .optional(),
+);
+
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
 
 /** Variables both services read (CONTRACT §2). */
@@ -48,7 +65,7 @@ export const commonEnvShape = {
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
   ATP_ALLOW_EMBEDDED: bool(false),
   ATP_DATA_DIR: optionalString,
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL'),
+  DATABASE_URL: postgresUrl,
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
   /** Key prefix for everything ATP stores in Redis; lets several deployments (or tests) share one Redis. */
   REDIS_KEY_PREFIX: z.preprocess(emptyToUndefined, z.string().max(64).default('atp:')),

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiExcludeController } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -30,7 +31,7 @@ export class HealthController {
   /** Readiness: the database answers, and Redis when one is configured. 503 with detail otherwise. */
   @Get('ready')
   @HealthCheck()
-  ready() {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     if (this.kv.kind === 'redis') {
       checks.push(async () => {
@@ -43,6 +44,16 @@ export class HealthController {
         }
       });
     }
-    return this.health.check(checks);
+    try {
+      return await this.health.check(checks);
+    } catch (err) {
+      // Keep terminus' per-dependency detail (what probes and operators read) rather than the
+      // generic error envelope.
+      if (err instanceof ServiceUnavailableException) {
+        reply.status(503).header('retry-after', '5');
+        return err.getResponse();
+      }
+      throw err;
+    }
   }
 }

@@ -47,7 +47,7 @@ export const REDACT_PATHS = [
   '*.value',
 ];
 
-const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's x-request-id when it is well-formed, else a new UUID. */
 export function requestIdFrom(header: string | string[] | undefined): string {

@@ -1,4 +1,5 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/common';
+import { register } from 'prom-client';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { httpLoggerOptions } from './logging';
@@ -11,7 +12,17 @@ export interface ObservabilityOptions {
 
 @Global()
 @Module({})
-export class ObservabilityModule {
+export class ObservabilityModule implements OnModuleInit {
+  /**
+   * prom-client's default set includes gauges named `*_total`, which `promtool check metrics`
+   * rejects (a `_total` suffix means a counter). Their per-type twins without the suffix stay.
+   */
+  onModuleInit(): void {
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      register.removeSingleMetric(name);
+    }
+  }
+
   static forRoot(options: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,

@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './load-config';
+import { parseKeyRing } from './key-ring';
+
+const KEY_A = Buffer.alloc(32, 1).toString('base64');
+const KEY_B = Buffer.alloc(32, 2).toString('base64');
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'atp-cfg-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('development with nothing set: embedded SQLite, in-process cache, generated secrets (0600, reused)', () => {
+    const c = loadConfig('memory-gateway', { ATP_DATA_DIR: dir });
+    expect(c.production).toBe(false);
+    expect(c.database).toEqual({ type: 'sqlite', path: join(dir, 'atp.sqlite') });
+    expect(c.redis).toBeNull();
+    expect(c.env.PORT).toBe(8000);
+    expect(c.embedded).toEqual(expect.arrayContaining(['sqlite', 'in-process cache', 'generated JWT secret']));
+    expect(c.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(c.encryptionKeys).toHaveLength(1);
+    const file = join(dir, 'dev-secrets.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = loadConfig('router', { ATP_DATA_DIR: dir });
+    expect(again.jwtSecret).toBe(c.jwtSecret);
+    expect(JSON.parse(readFileSync(file, 'utf8')).jwtSecret).toBe(c.jwtSecret);
+  });
+
+  it('production with nothing set names every missing variable at once', () => {
+    const problems = problemsOf(() => loadConfig('memory-gateway', { NODE_ENV: 'production' }));
+    expect(problems.join('\n')).toMatch(/DATABASE_URL/);
+    expect(problems.join('\n')).toMatch(/REDIS_URL/);
+    expect(problems.join('\n')).toMatch(/JWT_SECRET_KEY/);
+    expect(problems.join('\n')).toMatch(/ENCRYPTION_KEY/);
+    expect(problems).toHaveLength(4);
+  });
+
+  it('production router needs a provider credential unless embedded defaults are allowed', () => {
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db:5432/atp',
+      REDIS_URL: 'redis://r:6379',
+      JWT_SECRET_KEY: 'x'.repeat(32),
+    };
+    expect(problemsOf(() => loadConfig('router', base))).toEqual([expect.stringMatching(/provider credential/)]);
+    expect(loadConfig('router', { ...base, OPENAI_API_KEY: 'sk-1' }).database.type).toBe('postgres');
+    expect(loadConfig('router', { ...base, ATP_ALLOW_EMBEDDED: 'true' }).production).toBe(true);
+  });
+
+  it('ATP_ALLOW_EMBEDDED=true lets production run on the embedded defaults', () => {
+    const c = loadConfig('router', { NODE_ENV: 'production', ATP_ALLOW_EMBEDDED: 'true', JWT_SECRET_KEY: 'y'.repeat(40), ATP_DATA_DIR: dir });
+    expect(c.database.type).toBe('sqlite');
+    expect(c.jwtSecret).toBe('y'.repeat(40));
+  });
+
+  it('accepts the Cloud SQL unix-socket URL form', () => {
+    const c = loadConfig('router', { DATABASE_URL: 'postgres://atp:pw@/atp?host=/cloudsql/p:r:i', ATP_DATA_DIR: dir });
+    expect(c.database).toEqual({ type: 'postgres', url: 'postgres://atp:pw@/atp?host=/cloudsql/p:r:i' });
+  });
+
+  it('reports malformed values with what is wrong, without echoing secrets', () => {
+    const problems = problemsOf(() =>
+      loadConfig('router', { LOG_LEVEL: 'chatty', PORT: '70000', REDIS_URL: 'http://x', AUDIT_LOG_ENABLED: 'maybe' }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR/),
+        expect.stringMatching(/^PORT must be between 0 and 65535/),
+        expect.stringMatching(/^REDIS_URL must be a Redis URL/),
+        expect.stringMatching(/^AUDIT_LOG_ENABLED must be true or false/),
+      ]),
+    );
+  });
+
+  it('LOG_LEVEL is case-insensitive and CORS_ORIGINS a list', () => {
+    const c = loadConfig('router', { LOG_LEVEL: 'warning', CORS_ORIGINS: 'https://a.example, https://b.example', ATP_DATA_DIR: dir });
+    expect(c.env.LOG_LEVEL).toBe('WARNING');
+    expect(c.env.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+  });
+});
+
+describe('parseKeyRing', () => {
+  it('a bare key is ring k0; kid:key pairs keep their ids, first is primary', () => {
+    expect(parseKeyRing(KEY_A).map((k) => k.id)).toEqual(['k0']);
+    const ring = parseKeyRing(`new:${KEY_B},old:${KEY_A}`);
+    expect(ring.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(ring[0].key.equals(Buffer.alloc(32, 2))).toBe(true);
+  });
+
+  it('rejects short keys, bad ids and duplicates', () => {
+    expect(() => parseKeyRing(Buffer.alloc(16).toString('base64'))).toThrow(/32 bytes/);
+    expect(() => parseKeyRing(`bad id:${KEY_A}`)).toThrow(/key id/);
+    expect(() => parseKeyRing(`a:${KEY_A},a:${KEY_B}`)).toThrow(/duplicate/);
+    expect(() => parseKeyRing('not base64!!')).toThrow(/32 bytes/);
+  });
+});
