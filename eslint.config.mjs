@@ -6,7 +6,9 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '**/*.js', '!scripts/**', '!bench/**'] },
+  {
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '**/*.js', '!scripts/**', '!bench/**'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -22,7 +24,11 @@ export default tseslint.config(
       // House style: apps import a lib only through its public surface (@app/<lib>).
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@app/*/src/*', '**/libs/*/src/*'], message: 'import the lib through @app/<lib>' }] },
+        {
+          patterns: [
+            { group: ['@app/*/src/*', '**/libs/*/src/*'], message: 'import the lib through @app/<lib>' },
+          ],
+        },
       ],
       'import-x/no-cycle': ['error', { maxDepth: 10 }],
     },
@@ -30,7 +36,13 @@ export default tseslint.config(
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: {
-      globals: { console: 'readonly', process: 'readonly', fetch: 'readonly', setTimeout: 'readonly', URL: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        URL: 'readonly',
+      },
     },
   },
   {

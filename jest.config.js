@@ -27,12 +27,18 @@ const common = {
 module.exports = {
   globalSetup: '<rootDir>/libs/testing/src/global-setup.js',
   testTimeout: 30_000,
+  // The e2e suites mostly wait on sockets and child processes: two workers on two cores.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/apps/*/test/**/*.e2e-spec.ts',
+        '<rootDir>/test/**/*.e2e-spec.ts',
+        '<rootDir>/test/**/*.spec.ts',
+      ],
     },
   ],
 };

@@ -17,7 +17,9 @@ const services = [
 
 for (const app of ['router', 'memory-gateway', 'cli']) {
   if (!existsSync(dist(app))) {
-    console.error(`dist/apps/${app}/main.js is missing: run "npm run build" first (npm start does it for you).`);
+    console.error(
+      `dist/apps/${app}/main.js is missing: run "npm run build" first (npm start does it for you).`,
+    );
     process.exit(1);
   }
 }

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, type RunningProcess, startProcess, stopProcess, waitForStatus } from '@app/testing';
+import {
+  freePort,
+  REPO_ROOT,
+  type RunningProcess,
+  startProcess,
+  stopProcess,
+  waitForStatus,
+} from '@app/testing';
 
 describe.each(['router', 'memory-gateway'])('%s process lifecycle (built dist, embedded defaults)', (app) => {
   let dir: string;

@@ -58,7 +58,10 @@ describe('npm start (scripts/start.mjs) on embedded defaults', () => {
       expect(metrics).toContain('http_server_requests_seconds');
       if (promtool) {
         const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics });
-        expect({ status: check.status, out: check.stdout.toString() + check.stderr.toString() }).toEqual({ status: 0, out: '' });
+        expect({ status: check.status, out: check.stdout.toString() + check.stderr.toString() }).toEqual({
+          status: 0,
+          out: '',
+        });
       } else if (requireTools) {
         throw new Error('promtool (Debian package prometheus) is required with ATP_REQUIRE_SERVICES=1');
       }
@@ -83,5 +86,6 @@ describe('npm start (scripts/start.mjs) on embedded defaults', () => {
 
 async function waitForBanner(out: string[]): Promise<void> {
   const deadline = Date.now() + 5000;
-  while (!out.join('').includes('ATP is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!out.join('').includes('ATP is running') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
 }

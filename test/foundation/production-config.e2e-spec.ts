@@ -29,7 +29,8 @@ describe('NODE_ENV=production refuses an incomplete environment', () => {
     const r = await runToExit('memory-gateway', { NODE_ENV: 'production' });
     expect(r.code).toBe(1);
     const { message } = JSON.parse(r.stderr.trim()) as { message: string };
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET_KEY', 'ENCRYPTION_KEY']) expect(message).toContain(name);
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET_KEY', 'ENCRYPTION_KEY'])
+      expect(message).toContain(name);
   });
 
   it('malformed values are named too, with what is wrong', async () => {

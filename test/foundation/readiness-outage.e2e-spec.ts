@@ -1,5 +1,13 @@
 import request from 'supertest';
-import { CuttableProxy, bootApp, type BootedApp, createTestEnv, type TestEnv, usingPostgres, usingRedis } from '@app/testing';
+import {
+  CuttableProxy,
+  bootApp,
+  type BootedApp,
+  createTestEnv,
+  type TestEnv,
+  usingPostgres,
+  usingRedis,
+} from '@app/testing';
 import { AppModule } from '../../apps/router/src/app.module';
 
 /**
@@ -22,7 +30,11 @@ suite('readiness through a PostgreSQL and Redis outage', () => {
     Object.assign(redisProxy, { targetHost: redis.hostname, targetPort: Number(redis.port || 6379) });
     db.host = `127.0.0.1:${await pgProxy.start()}`;
     redis.host = `127.0.0.1:${await redisProxy.start()}`;
-    booted = await bootApp('router', AppModule, { ...testEnv.env, DATABASE_URL: db.toString(), REDIS_URL: redis.toString() });
+    booted = await bootApp('router', AppModule, {
+      ...testEnv.env,
+      DATABASE_URL: db.toString(),
+      REDIS_URL: redis.toString(),
+    });
   });
   afterAll(async () => {
     await booted?.close();

@@ -7,7 +7,8 @@ void runService({
   module: (config) => AppModule.forRoot(config),
   http: {
     title: 'ATP memory gateway',
-    description: 'Tenant-scoped, encrypted memory for LLM apps, with PII handling and a tamper-evident audit chain.',
+    description:
+      'Tenant-scoped, encrypted memory for LLM apps, with PII handling and a tamper-evident audit chain.',
   },
   banner: (config, url) => [
     `ATP memory gateway listening on ${url} (docs: ${url}/docs)`,

@@ -13,7 +13,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         AtpConfigModule.forRoot(config),
-        ObservabilityModule.forRoot({ service: 'router', logLevel: config.env.LOG_LEVEL, logStream: options.logStream }),
+        ObservabilityModule.forRoot({
+          service: 'router',
+          logLevel: config.env.LOG_LEVEL,
+          logStream: options.logStream,
+        }),
         DatabaseModule.forRoot(config),
         CacheModule.forRoot(config),
         HealthModule,

@@ -47,7 +47,10 @@ export class MemoryKvStore implements KvStore {
     const e = this.live(key);
     if (e && !/^-?\d+$/.test(e.value)) throw new Error('value is not an integer');
     const next = (e ? Number(e.value) : 0) + by;
-    this.data.set(key, { value: String(next), expiresAt: e ? e.expiresAt : ttlMs ? this.now() + ttlMs : null });
+    this.data.set(key, {
+      value: String(next),
+      expiresAt: e ? e.expiresAt : ttlMs ? this.now() + ttlMs : null,
+    });
     return next;
   }
 

@@ -19,7 +19,11 @@ if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then redis.call('PE
 return v`;
 
 /** Logs a dependency's errors at most once per interval, so an outage does not flood the logs. */
-export function throttledErrorLogger(logger: Logger, what: string, intervalMs = 60_000): (err: Error) => void {
+export function throttledErrorLogger(
+  logger: Logger,
+  what: string,
+  intervalMs = 60_000,
+): (err: Error) => void {
   let last = 0;
   let suppressed = 0;
   return (err: Error) => {
@@ -28,7 +32,9 @@ export function throttledErrorLogger(logger: Logger, what: string, intervalMs = 
       suppressed++;
       return;
     }
-    logger.warn(`${what} error: ${err.message}${suppressed ? ` (${suppressed} more since the last report)` : ''}`);
+    logger.warn(
+      `${what} error: ${err.message}${suppressed ? ` (${suppressed} more since the last report)` : ''}`,
+    );
     last = now;
     suppressed = 0;
   };

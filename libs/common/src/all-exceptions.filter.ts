@@ -17,7 +17,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-export function sendError(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (reply.sent || reply.raw.headersSent) {
     // A stream already started: all we can do is end it.
     if (!reply.raw.writableEnded) reply.raw.end();

@@ -64,7 +64,12 @@ function httpExceptionMessage(ex: HttpException): string {
  */
 export function mapError(err: unknown): MappedError {
   if (err instanceof AtpError) {
-    return { status: err.status, body: err.toEnvelope(), headers: err.headers, unexpected: err.status >= 500 };
+    return {
+      status: err.status,
+      body: err.toEnvelope(),
+      headers: err.headers,
+      unexpected: err.status >= 500,
+    };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -83,15 +88,30 @@ export function mapError(err: unknown): MappedError {
   if (e && typeof e.code === 'string' && FASTIFY_CLIENT_ERRORS[e.code]) {
     const known = FASTIFY_CLIENT_ERRORS[e.code];
     const message = known.message ?? (typeof e.message === 'string' ? e.message : 'Invalid request');
-    return { status: known.status, body: envelope(known.status, known.code, message), headers: {}, unexpected: false };
+    return {
+      status: known.status,
+      body: envelope(known.status, known.code, message),
+      headers: {},
+      unexpected: false,
+    };
   }
   if (err instanceof SyntaxError) {
-    return { status: 400, body: envelope(400, 'invalid_json', `Invalid JSON: ${err.message}`), headers: {}, unexpected: false };
+    return {
+      status: 400,
+      body: envelope(400, 'invalid_json', `Invalid JSON: ${err.message}`),
+      headers: {},
+      unexpected: false,
+    };
   }
   if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const status = e.statusCode;
     const message = typeof e.message === 'string' ? e.message : 'Invalid request';
-    return { status, body: envelope(status, CODE_BY_STATUS[status] ?? 'invalid_request', message), headers: {}, unexpected: false };
+    return {
+      status,
+      body: envelope(status, CODE_BY_STATUS[status] ?? 'invalid_request', message),
+      headers: {},
+      unexpected: false,
+    };
   }
   return {
     status: 500,

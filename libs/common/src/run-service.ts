@@ -1,6 +1,14 @@
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type AppConfig, type AppName, ConfigError, loadConfig, loadDotEnv, readProcessEnv, readTracingEnv } from '@app/config';
+import {
+  type AppConfig,
+  type AppName,
+  ConfigError,
+  loadConfig,
+  loadDotEnv,
+  readProcessEnv,
+  readTracingEnv,
+} from '@app/config';
 import { startTracing } from '@app/observability';
 import { createHttpApp, type HttpAppOptions } from './http-app';
 
@@ -13,9 +21,7 @@ export interface ServiceDefinition {
 }
 
 function fail(message: string): never {
-  process.stderr.write(
-    JSON.stringify({ severity: 'ERROR', message, time: new Date().toISOString() }) + '\n',
-  );
+  process.stderr.write(JSON.stringify({ severity: 'ERROR', message, time: new Date().toISOString() }) + '\n');
   process.exit(1);
 }
 
@@ -47,7 +53,8 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   const url = `http://localhost:${port}`;
   for (const line of def.banner?.(config, url) ?? [`${def.app} listening on ${url}`]) {
     process.stdout.write(
-      JSON.stringify({ severity: 'INFO', service: def.app, message: line, time: new Date().toISOString() }) + '\n',
+      JSON.stringify({ severity: 'INFO', service: def.app, message: line, time: new Date().toISOString() }) +
+        '\n',
     );
   }
 
@@ -63,7 +70,12 @@ export async function runService(def: ServiceDefinition): Promise<void> {
     }, graceMs + 1000).unref();
     try {
       process.stdout.write(
-        JSON.stringify({ severity: 'INFO', service: def.app, message: `${signal}: draining`, time: new Date().toISOString() }) + '\n',
+        JSON.stringify({
+          severity: 'INFO',
+          service: def.app,
+          message: `${signal}: draining`,
+          time: new Date().toISOString(),
+        }) + '\n',
       );
       await app.close();
       await tracing?.shutdown();

@@ -30,7 +30,9 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ type: 'sqlite', path: join(dir, 'atp.sqlite') });
     expect(c.redis).toBeNull();
     expect(c.env.PORT).toBe(8000);
-    expect(c.embedded).toEqual(expect.arrayContaining(['sqlite', 'in-process cache', 'generated JWT secret']));
+    expect(c.embedded).toEqual(
+      expect.arrayContaining(['sqlite', 'in-process cache', 'generated JWT secret']),
+    );
     expect(c.jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(c.encryptionKeys).toHaveLength(1);
     const file = join(dir, 'dev-secrets.json');
@@ -56,25 +58,40 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://r:6379',
       JWT_SECRET_KEY: 'x'.repeat(32),
     };
-    expect(problemsOf(() => loadConfig('router', base))).toEqual([expect.stringMatching(/provider credential/)]);
+    expect(problemsOf(() => loadConfig('router', base))).toEqual([
+      expect.stringMatching(/provider credential/),
+    ]);
     expect(loadConfig('router', { ...base, OPENAI_API_KEY: 'sk-1' }).database.type).toBe('postgres');
     expect(loadConfig('router', { ...base, ATP_ALLOW_EMBEDDED: 'true' }).production).toBe(true);
   });
 
   it('ATP_ALLOW_EMBEDDED=true lets production run on the embedded defaults', () => {
-    const c = loadConfig('router', { NODE_ENV: 'production', ATP_ALLOW_EMBEDDED: 'true', JWT_SECRET_KEY: 'y'.repeat(40), ATP_DATA_DIR: dir });
+    const c = loadConfig('router', {
+      NODE_ENV: 'production',
+      ATP_ALLOW_EMBEDDED: 'true',
+      JWT_SECRET_KEY: 'y'.repeat(40),
+      ATP_DATA_DIR: dir,
+    });
     expect(c.database.type).toBe('sqlite');
     expect(c.jwtSecret).toBe('y'.repeat(40));
   });
 
   it('accepts the Cloud SQL unix-socket URL form', () => {
-    const c = loadConfig('router', { DATABASE_URL: 'postgres://atp:pw@/atp?host=/cloudsql/p:r:i', ATP_DATA_DIR: dir });
+    const c = loadConfig('router', {
+      DATABASE_URL: 'postgres://atp:pw@/atp?host=/cloudsql/p:r:i',
+      ATP_DATA_DIR: dir,
+    });
     expect(c.database).toEqual({ type: 'postgres', url: 'postgres://atp:pw@/atp?host=/cloudsql/p:r:i' });
   });
 
   it('reports malformed values with what is wrong, without echoing secrets', () => {
     const problems = problemsOf(() =>
-      loadConfig('router', { LOG_LEVEL: 'chatty', PORT: '70000', REDIS_URL: 'http://x', AUDIT_LOG_ENABLED: 'maybe' }),
+      loadConfig('router', {
+        LOG_LEVEL: 'chatty',
+        PORT: '70000',
+        REDIS_URL: 'http://x',
+        AUDIT_LOG_ENABLED: 'maybe',
+      }),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -87,7 +104,11 @@ describe('loadConfig', () => {
   });
 
   it('LOG_LEVEL is case-insensitive and CORS_ORIGINS a list', () => {
-    const c = loadConfig('router', { LOG_LEVEL: 'warning', CORS_ORIGINS: 'https://a.example, https://b.example', ATP_DATA_DIR: dir });
+    const c = loadConfig('router', {
+      LOG_LEVEL: 'warning',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      ATP_DATA_DIR: dir,
+    });
     expect(c.env.LOG_LEVEL).toBe('WARNING');
     expect(c.env.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
   });

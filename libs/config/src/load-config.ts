@@ -53,7 +53,10 @@ const MIN_JWT_SECRET_BYTES = 32;
  * Validates the environment for one app. Every problem is collected, so the operator sees
  * them all in one message. Throws {@link ConfigError}.
  */
-export function loadConfig<A extends AppName>(app: A, rawEnv: Record<string, string | undefined>): AppConfig<A> {
+export function loadConfig<A extends AppName>(
+  app: A,
+  rawEnv: Record<string, string | undefined>,
+): AppConfig<A> {
   const parsed = schemas[app].safeParse(rawEnv);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -70,13 +73,23 @@ export function loadConfig<A extends AppName>(app: A, rawEnv: Record<string, str
 
   if (!env.DATABASE_URL) {
     if (embeddedAllowed) embedded.push('sqlite');
-    else problems.push('DATABASE_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for embedded SQLite)');
+    else
+      problems.push(
+        'DATABASE_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for embedded SQLite)',
+      );
   }
   if (!env.REDIS_URL) {
     if (embeddedAllowed) embedded.push('in-process cache');
-    else problems.push('REDIS_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for the in-process cache)');
+    else
+      problems.push(
+        'REDIS_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for the in-process cache)',
+      );
   }
-  if (env.JWT_SECRET_KEY !== undefined && Buffer.byteLength(env.JWT_SECRET_KEY) < MIN_JWT_SECRET_BYTES && production) {
+  if (
+    env.JWT_SECRET_KEY !== undefined &&
+    Buffer.byteLength(env.JWT_SECRET_KEY) < MIN_JWT_SECRET_BYTES &&
+    production
+  ) {
     problems.push(`JWT_SECRET_KEY must be at least ${MIN_JWT_SECRET_BYTES} bytes in production`);
   }
   if (!env.JWT_SECRET_KEY && !embeddedAllowed) {

@@ -31,13 +31,16 @@ const url = (protocols: string[], what: string) =>
     emptyToUndefined,
     z
       .string()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}…)`)
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}…)`,
+      )
       .optional(),
   );
 
@@ -62,7 +65,10 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
 
 /** Variables both services read (CONTRACT §2). */
 export const commonEnvShape = {
-  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  NODE_ENV: z.preprocess(
+    emptyToUndefined,
+    z.enum(['development', 'production', 'test']).default('development'),
+  ),
   ATP_ALLOW_EMBEDDED: bool(false),
   ATP_DATA_DIR: optionalString,
   DATABASE_URL: postgresUrl,

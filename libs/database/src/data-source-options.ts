@@ -13,10 +13,17 @@ type Entities = MixedList<Function | string | EntitySchema>;
  * socket form, which pg-connection-string understands) or embedded SQLite.
  */
 export function dataSourceOptions(db: DatabaseConfig, entities: Entities = []): DataSourceOptions {
-  const common = { entities, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  const common = {
+    entities,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+  } as const;
   if (db.type === 'postgres') {
     const p = parsePgUrl(db.url);
-    const ssl = p.ssl === true || (typeof p.ssl === 'object' && p.ssl !== null) ? (p.ssl as object | true) : undefined;
+    const ssl =
+      p.ssl === true || (typeof p.ssl === 'object' && p.ssl !== null) ? (p.ssl as object | true) : undefined;
     return {
       ...common,
       type: 'postgres',

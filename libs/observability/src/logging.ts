@@ -82,14 +82,19 @@ function pathOf(req: Req): string {
 }
 
 /** pino-http options for nestjs-pino. Query strings and headers are left out of request logs. */
-export function httpLoggerOptions(level: string, service: string, stream?: DestinationStream): PinoHttpOptions {
+export function httpLoggerOptions(
+  level: string,
+  service: string,
+  stream?: DestinationStream,
+): PinoHttpOptions {
   return {
     ...baseLoggerOptions(level, service),
     stream,
     quietReqLogger: true,
     quietResLogger: true,
     customAttributeKeys: { reqId: 'x-request-id' },
-    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestIdFrom(req.headers['x-request-id']),
+    genReqId: (req: IncomingMessage) =>
+      (req as IncomingMessage & { id?: string }).id ?? requestIdFrom(req.headers['x-request-id']),
     autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(pathOf(req)) },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     customSuccessMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,

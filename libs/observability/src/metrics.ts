@@ -8,21 +8,29 @@ export function histogram<T extends string>(
   config: ConstructorParameters<typeof Histogram<T>>[0],
   registry: Registry = register,
 ): Histogram<T> {
-  return (registry.getSingleMetric(config.name) as Histogram<T>) ?? new Histogram<T>({ ...config, registers: [registry] });
+  return (
+    (registry.getSingleMetric(config.name) as Histogram<T>) ??
+    new Histogram<T>({ ...config, registers: [registry] })
+  );
 }
 
 export function counter<T extends string>(
   config: ConstructorParameters<typeof Counter<T>>[0],
   registry: Registry = register,
 ): Counter<T> {
-  return (registry.getSingleMetric(config.name) as Counter<T>) ?? new Counter<T>({ ...config, registers: [registry] });
+  return (
+    (registry.getSingleMetric(config.name) as Counter<T>) ??
+    new Counter<T>({ ...config, registers: [registry] })
+  );
 }
 
 export function gauge<T extends string>(
   config: ConstructorParameters<typeof Gauge<T>>[0],
   registry: Registry = register,
 ): Gauge<T> {
-  return (registry.getSingleMetric(config.name) as Gauge<T>) ?? new Gauge<T>({ ...config, registers: [registry] });
+  return (
+    (registry.getSingleMetric(config.name) as Gauge<T>) ?? new Gauge<T>({ ...config, registers: [registry] })
+  );
 }
 
 export function httpRequestHistogram(): Histogram<'method' | 'route' | 'status'> {

@@ -18,7 +18,11 @@ export class ObservabilityModule implements OnModuleInit {
    * rejects (a `_total` suffix means a counter). Their per-type twins without the suffix stay.
    */
   onModuleInit(): void {
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
       register.removeSingleMetric(name);
     }
   }

@@ -22,7 +22,8 @@ export function startTracing(service: string, endpoint: string | undefined): Tra
     traceExporter: new OTLPTraceExporter({ url }),
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => ['/health', '/ready', '/metrics'].includes((req.url ?? '').split('?')[0]),
+        ignoreIncomingRequestHook: (req) =>
+          ['/health', '/ready', '/metrics'].includes((req.url ?? '').split('?')[0]),
       }),
     ],
   });

@@ -39,7 +39,11 @@ export function startProcess(args: string[], env: Record<string, string>, cwd = 
 }
 
 /** Polls `url` until `accept(status)` or the deadline. Returns the last status (0 = no answer). */
-export async function waitForStatus(url: string, accept: (s: number) => boolean, timeoutMs: number): Promise<number> {
+export async function waitForStatus(
+  url: string,
+  accept: (s: number) => boolean,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   while (Date.now() < deadline) {

@@ -60,7 +60,9 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toContain('process_cpu_user_seconds_total');
       expect(res.text).toContain('# TYPE http_server_requests_seconds histogram');
-      expect(res.text).toMatch(/http_server_requests_seconds_count\{method="GET",route="\/health",status="200"\} \d+/);
+      expect(res.text).toMatch(
+        /http_server_requests_seconds_count\{method="GET",route="\/health",status="200"\} \d+/,
+      );
     });
 
     it('GET /docs renders Swagger UI and /openapi.json is the spec', async () => {
@@ -89,7 +91,10 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
 
     it('a 10 MB body → 413 in the envelope', async () => {
       const big = JSON.stringify({ text: 'x'.repeat(10 * 1024 * 1024), count: 1 });
-      const res = await request(booted.url).post('/__test/echo').set('content-type', 'application/json').send(big);
+      const res = await request(booted.url)
+        .post('/__test/echo')
+        .set('content-type', 'application/json')
+        .send(big);
       expect(res.status).toBe(413);
       expectEnvelope(res.body, 413, 'request_too_large');
     });
@@ -116,7 +121,10 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
       const bad = await request(booted.url).post('/__test/echo').send({ text: 'a', count: 99 }).expect(400);
       expectEnvelope(bad.body, 400, 'invalid_request');
       expect(bad.body.error.param).toBe('count');
-      const extra = await request(booted.url).post('/__test/echo').send({ text: 'a', count: 1, evil: true }).expect(400);
+      const extra = await request(booted.url)
+        .post('/__test/echo')
+        .send({ text: 'a', count: 1, evil: true })
+        .expect(400);
       expect(extra.body.error.param).toBe('evil');
       const ok = await request(booted.url).post('/__test/echo').send({ text: 'a', count: 1 }).expect(201);
       expect(ok.body).toEqual({ text: 'a', count: 1 });
@@ -127,7 +135,10 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
         request(booted.url).post('/__test/echo').set('content-type', 'application/json').send('null'),
         request(booted.url).post('/__test/echo').set('content-type', 'application/json').send('[]'),
         request(booted.url).post('/__test/echo').set('content-type', 'application/json').send('"str"'),
-        request(booted.url).post('/__test/echo').set('content-type', 'application/json').send('{"__proto__": {"x": 1}}'),
+        request(booted.url)
+          .post('/__test/echo')
+          .set('content-type', 'application/json')
+          .send('{"__proto__": {"x": 1}}'),
         request(booted.url).post('/__test/echo').set('content-type', 'application/json'),
         request(booted.url).get('/%E0%A4%A'),
         request(booted.url).delete('/health'),
@@ -141,9 +152,14 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
 
     it('request logs are JSON lines with severity and x-request-id, never the Authorization header', async () => {
       const canary = 'Bearer atp_canary_secret_value_0123456789';
-      await request(booted.url).get('/v1/whatever?token=abc').set('authorization', canary).set('x-request-id', 'log-check-1');
+      await request(booted.url)
+        .get('/v1/whatever?token=abc')
+        .set('authorization', canary)
+        .set('x-request-id', 'log-check-1');
       await new Promise((r) => setTimeout(r, 50));
-      const line = booted.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['x-request-id'] === 'log-check-1');
+      const line = booted.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['x-request-id'] === 'log-check-1');
       expect(line).toBeDefined();
       expect(line!.severity).toBe('INFO');
       expect(booted.logs.join('\n')).not.toContain('atp_canary_secret_value');
