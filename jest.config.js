@@ -16,8 +16,6 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  // ESM-only dependencies that Node 20 loads through require(esm) but jest cannot: compile them.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
