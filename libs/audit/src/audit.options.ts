@@ -1,0 +1,62 @@
+import type { AppConfig } from '@app/config';
+import { auditSecretsFromKeyRing, deriveAuditSecret } from './audit-chain';
+import type { AuditSecret } from './audit.types';
+
+export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
+
+export interface AuditOptions {
+  /** `AUDIT_LOG_ENABLED`; when false `record` is a no-op (reads still work). */
+  enabled: boolean;
+  /**
+   * The chain's HMAC secret(s). A Buffer is used as the key itself, with id `a1` (derive it
+   * with `deriveAuditSecret`). In a list the first secret keys new events and every one of them
+   * verifies: keep retired secrets in the list, or rows they keyed fail verification.
+   */
+  auditSecret: Buffer | AuditSecret | readonly AuditSecret[];
+  /** Events per write transaction. Default 100. */
+  batchSize?: number;
+  /** How often queued events are written. Default 250 ms. */
+  flushIntervalMs?: number;
+  /** Queued events beyond which `record` makes callers wait (backpressure, never a drop). Default 10 000. */
+  maxQueue?: number;
+  /** How long shutdown keeps retrying to write what is queued. Default 5 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Injected clock for `occurred_at`. */
+  clock?: () => Date;
+}
+
+/** Normalises `auditSecret` into a non-empty list whose first entry keys new events. */
+export function auditSecretList(secret: AuditOptions['auditSecret']): AuditSecret[] {
+  const list = Buffer.isBuffer(secret)
+    ? [{ id: 'a1', key: secret }]
+    : 'key' in secret
+      ? [secret]
+      : [...secret];
+  if (!list.length) throw new Error('audit: at least one audit secret is required');
+  for (const s of list) {
+    if (s.key.length < 16) throw new Error(`audit: secret "${s.id}" must be at least 16 bytes`);
+    if (!/^[A-Za-z0-9_.:-]{1,40}$/.test(s.id))
+      throw new Error(`audit: secret id "${s.id}" is not a valid id`);
+  }
+  return list;
+}
+
+/**
+ * Options from an app's config. New events are keyed by a secret derived from the key ring's
+ * primary key (`kr:<kid>`), or, without a key ring (the router), from `JWT_SECRET_KEY`
+ * (`jwt`). Every derivable secret verifies, so the memory gateway can verify a chain both
+ * services wrote to. Rotating JWT_SECRET_KEY breaks verification of router rows keyed by the
+ * old one unless the caller keeps the old secret in the list.
+ */
+export function auditOptionsFromConfig(
+  config: AppConfig,
+  overrides: Partial<AuditOptions> = {},
+): AuditOptions {
+  const ring = auditSecretsFromKeyRing(config.encryptionKeys).map((s) => ({ ...s, id: `kr:${s.id}` }));
+  const jwt = config.jwtSecret ? [deriveAuditSecret(config.jwtSecret, 'jwt')] : [];
+  return {
+    enabled: config.env.AUDIT_LOG_ENABLED,
+    auditSecret: [...ring, ...jwt],
+    ...overrides,
+  };
+}

@@ -1,0 +1,302 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { AtpError } from '@app/common';
+import { counter, histogram } from '@app/observability';
+import { ChainVerifier } from './audit-chain';
+import { decodeCursor, encodeCursor, toAuditEventDto, toPendingEvent } from './audit-event.mapper';
+import { AUDIT_OPTIONS, type AuditOptions, auditSecretList } from './audit.options';
+import { AuditRepository, AuditStoreBusyError } from './audit.repository';
+import {
+  AUDIT_ACTIONS,
+  type AuditEventDto,
+  type AuditEventInput,
+  type AuditPage,
+  type AuditQuery,
+  type AuditSecret,
+  type ChainVerification,
+  type PendingAuditEvent,
+} from './audit.types';
+
+interface Queued {
+  event: PendingAuditEvent;
+  enqueuedAt: number;
+}
+
+const PAGE = 500;
+const MAX_BACKOFF_MS = 10_000;
+const BUSY_WAIT_MS = 2_000;
+
+/**
+ * The audit log: `record` enqueues (off the request's critical path), a background loop writes
+ * small batches into each tenant's hash chain, shutdown flushes what is left. The queue is
+ * bounded: when it is full `record` resolves only once there is room again, so nothing is dropped.
+ */
+@Injectable()
+export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Audit');
+  private readonly secrets: AuditSecret[];
+  private readonly batchSize: number;
+  private readonly maxQueue: number;
+  private readonly clock: () => Date;
+  private readonly queue: Queued[] = [];
+  private readonly waiters: { item: Queued; resolve: () => void }[] = [];
+  private draining: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private backoffMs = 0;
+  private closed = false;
+  private retryAt = 0;
+  private readonly events = counter({
+    name: 'atp_audit_events_total',
+    help: 'Audit events written to the hash chain, by action and outcome',
+    labelNames: ['action', 'outcome'],
+  });
+  private readonly lag = histogram({
+    name: 'atp_audit_write_lag_seconds',
+    help: 'Time from recording an audit event to its commit in the chain',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+
+  constructor(
+    private readonly repository: AuditRepository,
+    @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
+  ) {
+    this.secrets = auditSecretList(options.auditSecret);
+    this.batchSize = options.batchSize ?? 100;
+    this.maxQueue = options.maxQueue ?? 10_000;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Events waiting to be written (queued plus callers waiting for room). */
+  get pending(): number {
+    return this.queue.length + this.waiters.length;
+  }
+
+  onModuleInit(): void {
+    this.start();
+  }
+
+  /** Starts the background writer (Nest calls this; plain users call it once). */
+  start(): void {
+    if (this.timer || this.closed || !this.options.enabled) return;
+    this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  /**
+   * Enqueues an event; never blocks on the database. Resolves at once while the queue has room,
+   * otherwise when room frees up (await it for backpressure). Never rejects.
+   * @throws AuditEventInvalidError synchronously for a programming error (unknown action, no tenant).
+   */
+  record(input: AuditEventInput): Promise<void> {
+    if (!this.options.enabled) return Promise.resolve();
+    const item = { event: toPendingEvent(input, this.clock()), enqueuedAt: performance.now() };
+    if (this.queue.length < this.maxQueue && !this.waiters.length) {
+      this.queue.push(item);
+      // After close() no timer runs: write late events right away.
+      if (this.queue.length >= this.batchSize || this.closed) this.tick();
+      return Promise.resolve();
+    }
+    this.tick();
+    return new Promise((resolve) => this.waiters.push({ item, resolve }));
+  }
+
+  /** Writes everything recorded so far. Rejects if the database refuses (events stay queued). */
+  async flush(): Promise<void> {
+    const busyUntil = Date.now() + BUSY_WAIT_MS;
+    while (this.pending) {
+      try {
+        await this.drain();
+      } catch (err) {
+        // SQLite: another caller's transaction holds the shared connection; it ends soon.
+        if (!(err instanceof AuditStoreBusyError) || Date.now() > busyUntil) throw err;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+
+  /** Stops the writer and flushes, retrying until `shutdownTimeoutMs`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 5_000);
+    for (let attempt = 0; this.pending; attempt++) {
+      try {
+        await this.flush();
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.logger.error(
+            `could not write ${this.pending} audit events before shutdown: ${(err as Error).message}`,
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1_000)));
+      }
+    }
+  }
+
+  /** Before the DataSource closes (TypeORM closes it in onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** A page of the tenant's events, newest first. */
+  async list(tenantId: string, query: AuditQuery = {}): Promise<AuditPage> {
+    const limit = query.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw AtpError.badRequest('invalid_limit', 'limit must be an integer from 1 to 1000', 'limit');
+    }
+    checkQuery(query);
+    const beforeSeq = query.cursor ? decodeCursor(query.cursor) : null;
+    const rows = await this.repository.listNewestFirst(tenantId, {
+      filters: query,
+      beforeSeq,
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit);
+    return {
+      items: items.map(toAuditEventDto),
+      next_cursor: rows.length > limit ? encodeCursor(items[items.length - 1].seq) : null,
+    };
+  }
+
+  /** Walks the tenant's chain in seq order (in pages) up to its recorded head. */
+  async verify(tenantId: string): Promise<ChainVerification> {
+    const head = await this.repository.findHead(tenantId);
+    const verifier = new ChainVerifier(this.secrets);
+    for (let afterSeq = 0; ;) {
+      const rows = await this.repository.pageBySeq(tenantId, {
+        afterSeq,
+        maxSeq: head?.seq,
+        limit: PAGE * 2,
+      });
+      for (const row of rows) if (!verifier.check(row)) return verifier.result(head);
+      if (rows.length < PAGE * 2) return verifier.result(head);
+      afterSeq = rows[rows.length - 1].seq;
+    }
+  }
+
+  /** Alias of {@link verify}. */
+  verifyChain(tenantId: string): Promise<ChainVerification> {
+    return this.verify(tenantId);
+  }
+
+  /** The tenant's events oldest first, streamed page by page (never all in memory). */
+  async *exportEvents(tenantId: string, query: AuditQuery = {}): AsyncGenerator<AuditEventDto> {
+    checkQuery(query);
+    const filters = { start: query.start, end: query.end, action: query.action, actor: query.actor };
+    for (let afterSeq = 0; ;) {
+      const rows = await this.repository.pageBySeq(tenantId, { afterSeq, limit: PAGE, filters });
+      for (const row of rows) yield toAuditEventDto(row);
+      if (rows.length < PAGE) return;
+      afterSeq = rows[rows.length - 1].seq;
+    }
+  }
+
+  /** NDJSON lines (each ends with `\n`) of {@link exportEvents}, for a streamed HTTP response. */
+  async *export(tenantId: string, query: AuditQuery = {}): AsyncGenerator<string> {
+    for await (const event of this.exportEvents(tenantId, query)) yield `${JSON.stringify(event)}\n`;
+  }
+
+  private tick(): void {
+    if (!this.pending || this.draining || Date.now() < this.retryAt) return;
+    this.drain().then(
+      () => {
+        this.backoffMs = 0;
+      },
+      (err: unknown) => {
+        if (err instanceof AuditStoreBusyError) return;
+        this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), MAX_BACKOFF_MS);
+        this.retryAt = Date.now() + this.backoffMs;
+        this.logger.warn(`audit write failed, retrying in ${this.backoffMs} ms: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= this.drainLoop().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private async drainLoop(): Promise<void> {
+    this.admitWaiters();
+    while (this.queue.length) {
+      const batch = this.queue.slice(0, this.batchSize);
+      const written = new Set<Queued>();
+      try {
+        for (const [tenantId, items] of groupByTenant(batch)) {
+          const rows = await this.repository.appendToChain(
+            tenantId,
+            items.map((i) => i.event),
+            this.secrets[0],
+          );
+          this.observeWritten(items, rows.length);
+          for (const item of items) written.add(item);
+        }
+      } finally {
+        if (written.size)
+          this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !written.has(q)));
+        this.admitWaiters();
+      }
+    }
+  }
+
+  private observeWritten(items: Queued[], count: number): void {
+    const now = performance.now();
+    for (const item of items.slice(0, count)) {
+      this.events.inc({ action: item.event.action, outcome: item.event.outcome });
+      this.lag.observe((now - item.enqueuedAt) / 1000);
+    }
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length && this.queue.length < this.maxQueue) {
+      const { item, resolve } = this.waiters.shift()!;
+      this.queue.push(item);
+      resolve();
+    }
+  }
+}
+
+function groupByTenant(items: Queued[]): Map<string, Queued[]> {
+  const groups = new Map<string, Queued[]>();
+  for (const item of items) {
+    const list = groups.get(item.event.tenant_id);
+    if (list) list.push(item);
+    else groups.set(item.event.tenant_id, [item]);
+  }
+  return groups;
+}
+
+function checkQuery(query: AuditQuery): void {
+  if (query.action && !(AUDIT_ACTIONS as readonly string[]).includes(query.action)) {
+    throw AtpError.badRequest(
+      'invalid_action',
+      `action must be one of ${AUDIT_ACTIONS.join(', ')}`,
+      'action',
+    );
+  }
+  for (const field of ['start', 'end'] as const) {
+    const d = query[field];
+    if (d !== undefined && (!(d instanceof Date) || Number.isNaN(d.getTime()))) {
+      throw AtpError.badRequest(`invalid_${field}`, `${field} must be an ISO-8601 date-time`, field);
+    }
+  }
+}
