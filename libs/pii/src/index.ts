@@ -1,0 +1,33 @@
+/** @app/pii — PII and secret detection and handling. Pure: no Nest, no I/O. */
+export * from './pii.types';
+export { PiiError, type PiiErrorCode } from './pii.errors';
+export { detectPii, resolveOverlaps, DEFAULT_MIN_SCORE } from './detect';
+export {
+  applyPii,
+  maskValue,
+  replacementFor,
+  summarize,
+  assertPiiMode,
+  actionFor,
+  HASH_HEX_LENGTH,
+} from './operators';
+export { applyPiiToJson, MAX_JSON_DEPTH } from './json';
+export { resolvePiiMode, DEFAULT_PII_MODE, type PiiModeSources } from './mode';
+export {
+  isLuhnValid,
+  isCreditCardNumber,
+  isIban,
+  isIbanChecksumValid,
+  isUsSsn,
+  isIpv4Address,
+  isIpv6Address,
+  isNanpNumber,
+} from './validators';
+export {
+  evaluateCorpus,
+  formatEvaluationTable,
+  parseCorpus,
+  type CorpusLine,
+  type Evaluation,
+  type EvaluationRow,
+} from './evaluate';

@@ -1,0 +1,184 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { CallContext, PoolOptions } from './llm-adapter';
+import {
+  abortedError,
+  incompleteStreamError,
+  invalidResponseError,
+  ProviderError,
+  streamTimeoutError,
+  timeoutError,
+} from './provider-error';
+import { SseParser, type SseEvent } from './sse';
+
+export function createAgent(opts: PoolOptions = {}): Agent {
+  return new Agent({
+    connections: opts.connections ?? 64,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+    headersTimeout: opts.headersTimeoutMs ?? 120_000,
+    bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+    connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+  });
+}
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+/** Turns a non-2xx answer into the vendor's ProviderError (the mapper's `toProviderError`). */
+export type ErrorMapper = (status: number, headers: HeaderBag, bodyText: string) => ProviderError;
+
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  method?: 'POST' | 'GET';
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function connectionError(provider: string, detail: string): ProviderError {
+  return new ProviderError({
+    provider,
+    status: 502,
+    retryable: true,
+    code: 'upstream_connection_error',
+    message: `connection to ${provider} failed: ${detail}`,
+  });
+}
+
+/**
+ * One upstream HTTP exchange: links the caller's AbortSignal and the timeouts to one
+ * AbortController, and turns every undici/network failure into a ProviderError. Always `finish()`.
+ */
+export class UpstreamCall {
+  private readonly ctrl = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly unlink: () => void;
+
+  constructor(
+    private readonly provider: string,
+    private readonly agent: Dispatcher,
+    ctx: CallContext,
+  ) {
+    const onAbort = (): void => this.abort(abortedError(provider));
+    if (ctx.signal.aborted) onAbort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    this.unlink = () => ctx.signal.removeEventListener('abort', onAbort);
+  }
+
+  /** Aborts the exchange after `ms` with `make()` as the error (no-op when `ms` is undefined). */
+  arm(ms: number | undefined, make: () => ProviderError): void {
+    this.disarm();
+    if (ms !== undefined && ms > 0) this.timer = setTimeout(() => this.abort(make()), ms);
+  }
+
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  finish(): void {
+    this.disarm();
+    this.unlink();
+  }
+
+  async send(req: UpstreamRequest, mapError: ErrorMapper): Promise<Dispatcher.ResponseData> {
+    this.throwIfAborted();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(req.url, {
+        dispatcher: this.agent,
+        method: req.method ?? 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: this.ctrl.signal,
+      });
+    } catch (err) {
+      throw this.classify(err);
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    const text = await res.body.text().catch(() => '');
+    throw mapError(res.statusCode, res.headers, text);
+  }
+
+  async json<T>(res: Dispatcher.ResponseData): Promise<T> {
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw this.classify(err);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw invalidResponseError(this.provider, 'body is not valid JSON');
+    }
+  }
+
+  /**
+   * The response body as SSE events. Between two reads, `idleMs` bounds the silence; time spent
+   * by the consumer between events does not count. Stops the body when the consumer stops.
+   */
+  async *events(res: Dispatcher.ResponseData, idleMs: number | undefined): AsyncGenerator<SseEvent> {
+    const parser = new SseParser();
+    const it = res.body[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        this.arm(idleMs, () => streamTimeoutError(this.provider, idleMs ?? 0));
+        let step: IteratorResult<Buffer>;
+        try {
+          step = (await it.next()) as IteratorResult<Buffer>;
+        } catch (err) {
+          throw this.classify(err);
+        } finally {
+          this.disarm();
+        }
+        if (step.done) break;
+        yield* parser.feed(step.value);
+      }
+    } finally {
+      // Left early (terminator seen, or the consumer stopped): let a finished response end so the
+      // keep-alive socket is reused; anything still flowing after 100 ms is cut.
+      if (!res.body.destroyed)
+        res.body.dump({ limit: 65_536, signal: AbortSignal.timeout(100) }).catch(() => {});
+    }
+    if (parser.pending) throw incompleteStreamError(this.provider);
+  }
+
+  private throwIfAborted(): void {
+    if (this.ctrl.signal.aborted) throw this.classify(this.ctrl.signal.reason);
+  }
+
+  private abort(err: ProviderError): void {
+    if (!this.ctrl.signal.aborted) this.ctrl.abort(err);
+  }
+
+  private classify(err: unknown): ProviderError {
+    if (err instanceof ProviderError) return err;
+    const reason: unknown = this.ctrl.signal.reason;
+    if (this.ctrl.signal.aborted && reason instanceof ProviderError) return reason;
+    const e = err as { code?: string; message?: string; cause?: { code?: string } };
+    const code = e?.code ?? e?.cause?.code ?? '';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return timeoutError(this.provider, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'headers');
+    }
+    if (code === 'UND_ERR_BODY_TIMEOUT') return streamTimeoutError(this.provider, 0);
+    if (code === 'UND_ERR_SOCKET' || code.startsWith('UND_ERR_') || NETWORK_CODES.has(code)) {
+      return connectionError(this.provider, code);
+    }
+    return connectionError(this.provider, e?.message ?? 'unknown error');
+  }
+}
+
+/** The smaller of two optional timeouts. */
+export function minTimeout(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** `chatcmpl-…` ids for vendors that have none in OpenAI's format. */
+export function newCompletionId(): string {
+  return 'chatcmpl-' + globalThis.crypto.randomUUID().replace(/-/g, '').slice(0, 24);
+}

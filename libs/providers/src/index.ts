@@ -1,0 +1,17 @@
+export * from './openai-types';
+export * from './llm-adapter';
+export * from './provider-error';
+export * from './usage';
+export * from './sse';
+export * from './credentials';
+export * from './registry';
+export { OpenAiAdapter, OPENAI_DEFAULT_BASE_URL, type OpenAiAdapterOptions } from './openai/openai.adapter';
+export {
+  AnthropicAdapter,
+  ANTHROPIC_DEFAULT_BASE_URL,
+  ANTHROPIC_VERSION,
+  type AnthropicAdapterOptions,
+} from './anthropic/anthropic.adapter';
+export { ANTHROPIC_DEFAULT_MAX_TOKENS } from './anthropic/anthropic.mapper';
+export { GoogleAdapter, GOOGLE_DEFAULT_BASE_URL, type GoogleAdapterOptions } from './google/google.adapter';
+export { MockAdapter, type MockAdapterOptions } from './mock/mock.adapter';

@@ -1,0 +1,171 @@
+import type { ServerResponse } from 'node:http';
+import type { FakeBehaviour, FakeFault, JsonValue, RecordedRequest } from './fake-upstream.types';
+import * as wire from './fake-wire';
+
+/** Writes the fake reply for one request: the vendor's JSON or SSE, with the injected fault. */
+
+export const ERROR_BODY = {
+  openai: wire.openaiError,
+  anthropic: wire.anthropicError,
+  google: wire.googleError,
+};
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function reply(req: RecordedRequest, b: FakeBehaviour, bodyLen: number, seq: number): wire.FakeReply {
+  const pieces = (b.text ?? 'Hello from the fake upstream.').split(/(?=\s)/).filter((p) => p.length > 0);
+  const prefix = { openai: 'chatcmpl-fake', anthropic: 'msg_fake', google: 'resp_fake' }[req.vendor];
+  const usage =
+    b.usage === undefined
+      ? { prompt: Math.max(1, Math.ceil(bodyLen / 4)), completion: pieces.length }
+      : b.usage;
+  return {
+    id: `${prefix}${seq}`,
+    model: req.model,
+    pieces,
+    toolCalls: (b.toolCalls ?? []).map((c, i) => ({
+      id: c.id ?? `call_fake${seq}_${i}`,
+      name: c.name,
+      arguments: c.arguments,
+    })),
+    finish: b.finish ?? 'stop',
+    usage,
+  };
+}
+
+export async function respond(
+  res: ServerResponse,
+  req: RecordedRequest,
+  b: FakeBehaviour,
+  bodyLen: number,
+  seq: number,
+): Promise<void> {
+  const fault = b.fault;
+  if (fault?.type === 'status') {
+    const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+    return sendJson(res, fault.status, fault.body ?? ERROR_BODY[req.vendor](fault.status), headers);
+  }
+  if (fault?.type === 'stall-before-headers') return; // never answers; closed by the client or close()
+  if (fault?.type === 'reset') {
+    res.socket?.destroy();
+    return;
+  }
+  if (req.operation === 'models') {
+    return sendJson(res, 200, {
+      object: 'list',
+      data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'fake' }],
+    });
+  }
+  if (req.operation === 'embed') return sendEmbeddings(res, req, b, fault);
+  const r = reply(req, b, bodyLen, seq);
+  if (req.operation === 'stream') return streamEvents(res, req, r, b);
+  if (fault?.type === 'malformed-json' || fault?.type === 'cut-stream') {
+    return sendRaw(res, '{"id":"broken","choices":[{"index":0,"message":{"role":"assistant","content":"Hel');
+  }
+  if (fault?.type === 'stall-mid-stream' || fault?.type === 'reset-mid-stream') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"id":"partial",');
+    if (fault.type === 'reset-mid-stream') res.socket?.destroy();
+    return;
+  }
+  const created = Math.floor(Date.now() / 1000);
+  const body =
+    req.vendor === 'openai'
+      ? wire.openaiCompletion(r, created)
+      : req.vendor === 'anthropic'
+        ? wire.anthropicMessage(r)
+        : wire.geminiResponse(r);
+  sendJson(res, 200, body);
+}
+
+function sendRaw(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendEmbeddings(
+  res: ServerResponse,
+  req: RecordedRequest,
+  b: FakeBehaviour,
+  fault: FakeFault | undefined,
+): void {
+  if (fault?.type === 'malformed-json') return sendRaw(res, '{"object":"list","data":[{"embedding":[0.1,');
+  const dims = b.embeddingDims ?? req.body?.dimensions ?? req.body?.outputDimensionality ?? 8;
+  if (req.vendor === 'openai') {
+    const input = req.body?.input;
+    const inputs: string[] = (Array.isArray(input) ? input : [input]).map((x: unknown) =>
+      typeof x === 'string' ? x : JSON.stringify(x),
+    );
+    return sendJson(res, 200, wire.openaiEmbeddings(req.model, inputs, dims));
+  }
+  const text = (c: JsonValue): string => (c?.parts ?? []).map((p: JsonValue) => p?.text ?? '').join('');
+  if (req.url.includes(':batchEmbedContents')) {
+    const list: JsonValue[] = req.body?.requests ?? [];
+    return sendJson(res, 200, {
+      embeddings: list.map((r) => ({
+        values: wire.fakeVector(text(r.content), r.outputDimensionality ?? dims),
+      })),
+    });
+  }
+  sendJson(res, 200, { embedding: { values: wire.fakeVector(text(req.body?.content), dims) } });
+}
+
+function streamEventsFor(req: RecordedRequest, r: wire.FakeReply): string[] {
+  if (req.vendor === 'openai')
+    return wire.openaiStream(r, Math.floor(Date.now() / 1000), !!req.body?.stream_options?.include_usage);
+  if (req.vendor === 'anthropic') return wire.anthropicStream(r);
+  return wire.geminiStream(r);
+}
+
+const STREAM_ERROR = {
+  openai: wire.openaiStreamError,
+  anthropic: wire.anthropicStreamError,
+  google: wire.googleStreamError,
+};
+
+async function streamEvents(
+  res: ServerResponse,
+  req: RecordedRequest,
+  r: wire.FakeReply,
+  b: FakeBehaviour,
+): Promise<void> {
+  let events = streamEventsFor(req, r);
+  const fault = b.fault;
+  const cutAt = fault && 'afterChunks' in fault ? (fault.afterChunks ?? 2) : 2;
+  if (fault?.type === 'malformed-json')
+    events = [...events.slice(0, cutAt), 'data: {"choices": [{"delta": \n\n'];
+  else if (fault?.type === 'error-event') events = [...events.slice(0, cutAt), STREAM_ERROR[req.vendor]()];
+  else if (fault) events = events.slice(0, cutAt);
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  for (const [i, ev] of events.entries()) {
+    if (res.destroyed) return;
+    if (i > 0 && b.chunkDelayMs) await sleep(b.chunkDelayMs);
+    res.write(ev);
+  }
+  if (fault?.type === 'stall-mid-stream') return; // headers and some events sent, then silence
+  if (fault?.type === 'reset-mid-stream') {
+    await sleep(10);
+    res.socket?.destroy();
+    return;
+  }
+  res.end();
+}
