@@ -16,6 +16,8 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
+  // jose 6 is ESM-only: Node 20.20 loads it through require(esm), jest cannot, so compile it.
+  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],

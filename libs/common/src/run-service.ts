@@ -77,6 +77,9 @@ export async function runService(def: ServiceDefinition): Promise<void> {
           time: new Date().toISOString(),
         }) + '\n',
       );
+      // Drain HTTP first (stop accepting, finish in-flight requests and streams), then run the
+      // shutdown hooks that flush batched writes while the database is still open.
+      await app.getHttpAdapter().getInstance().close();
       await app.close();
       await tracing?.shutdown();
       process.exit(0);

@@ -131,6 +131,13 @@ export const routerEnvSchema = z.object({
   PROVIDER_KEYS_FILE: optionalString,
   ATP_ROUTING_CONFIG: optionalString,
   MEMORY_GATEWAY_URL: url(['https:', 'http:'], 'http(s)'),
+  /** What rate/token/concurrency limits do while Redis is unreachable (budgets always fail closed). */
+  ATP_LIMITS_ON_REDIS_DOWN: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
+    z.enum(['open', 'closed'], { message: 'must be open or closed' }).default('open'),
+  ),
+  /** Export per-tenant budget spend as a metric label (bounded cardinality: off by default). */
+  ATP_BUDGET_METRICS_PER_TENANT: bool(false),
 });
 
 export const gatewayEnvSchema = z.object({

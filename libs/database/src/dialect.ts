@@ -13,6 +13,7 @@ export function columnTypes(qr: QueryRunner) {
     uuid: pg ? 'uuid' : 'varchar',
     bytes: pg ? 'bytea' : 'blob',
     bigint: pg ? 'bigint' : 'integer',
+    double: pg ? 'double precision' : 'real',
     now: pg ? 'now()' : "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
   };
 }

@@ -14,38 +14,50 @@ const SEVERITY: Record<string, string> = {
 
 const PINO_LEVEL: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' };
 
-/** Fields whose values are credentials, prompts or memory values: never logged. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers["api-key"]',
-  'req.headers["x-goog-api-key"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
+/**
+ * Keys whose values are credentials, prompts or memory values: never logged. Request logs carry
+ * no headers, bodies or query strings at all; this catches such a field passed to a log call.
+ */
+export const SENSITIVE_KEYS = new Set([
   'authorization',
-  'apiKey',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'apikey',
   'api_key',
   'key',
   'token',
+  'accesstoken',
+  'access_token',
   'secret',
+  'clientsecret',
+  'client_secret',
   'password',
-  'jwtSecret',
+  'jwtsecret',
   'prompt',
   'messages',
   'value',
-  '*.authorization',
-  '*.apiKey',
-  '*.api_key',
-  '*.token',
-  '*.accessToken',
-  '*.secret',
-  '*.clientSecret',
-  '*.password',
-  '*.jwtSecret',
-  '*.prompt',
-  '*.messages',
-  '*.value',
-];
+  'headers',
+]);
+
+/**
+ * Replaces sensitive values (two levels deep). Runs only for lines actually written, unlike
+ * pino's `redact`, whose cost is paid on every per-request child logger.
+ */
+export function scrubSensitive(obj: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(obj)) {
+    let next = v;
+    if (SENSITIVE_KEYS.has(k.toLowerCase())) next = '[REDACTED]';
+    else if (depth < 1 && v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error)) {
+      next = scrubSensitive(v as Record<string, unknown>, depth + 1);
+    }
+    if (next !== v) (out ??= { ...obj })[k] = next;
+  }
+  return out ?? obj;
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -64,8 +76,8 @@ export function baseLoggerOptions(level: string, service: string): LoggerOptions
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
+      log: (obj) => scrubSensitive(obj),
     },
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
   };
 }
 

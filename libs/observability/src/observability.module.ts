@@ -36,7 +36,8 @@ export class ObservabilityModule implements OnModuleInit {
         }),
         PrometheusModule.register({
           path: '/metrics',
-          defaultMetrics: { enabled: true },
+          // One process, one set of default metrics (several app instances share the registry in tests).
+          defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
         }),
       ],
       exports: [LoggerModule],
