@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { AtpConfigModule, type AppConfig } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -21,6 +22,7 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         CacheModule.forRoot(config),
         HealthModule,
+        AuthModule.forRoot(config),
       ],
     };
   }

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { tracing } from './instrument';
 import { runService } from '@app/common';
 import { AppModule } from './app.module';
 
 void runService({
+  tracing,
   app: 'memory-gateway',
   module: (config) => AppModule.forRoot(config),
   http: {

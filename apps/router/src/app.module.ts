@@ -1,9 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { AtpConfigModule, type AppConfig } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { ObservabilityModule } from '@app/observability';
+import { AdminModule } from './admin/admin.module';
 
 @Module({})
 export class AppModule {
@@ -21,6 +23,8 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         CacheModule.forRoot(config),
         HealthModule,
+        AuthModule.forRoot(config),
+        AdminModule,
       ],
     };
   }

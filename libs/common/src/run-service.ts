@@ -9,13 +9,15 @@ import {
   readProcessEnv,
   readTracingEnv,
 } from '@app/config';
-import { startTracing } from '@app/observability';
+import type { TracingHandle } from '@app/observability';
 import { createHttpApp, type HttpAppOptions } from './http-app';
 
 export interface ServiceDefinition {
   app: Exclude<AppName, 'cli'>;
   module: (config: AppConfig) => DynamicModule;
   http: HttpAppOptions;
+  /** Started by the app's instrument.ts before anything loads http (null when tracing is off). */
+  tracing: TracingHandle | null;
   /** Printed once the service listens (never a secret). */
   banner?: (config: AppConfig, url: string) => string[];
 }
@@ -38,8 +40,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const tracingEnv = readTracingEnv();
-  const tracing = startTracing(`atp-${def.app}`, tracingEnv.endpoint);
+  const tracing = def.tracing;
 
   let app: NestFastifyApplication;
   try {

@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { type Actor, ApiKeyService, CurrentActor, Principal, Scopes } from '@app/auth';
+import { ApiKeyListDto, apiKeyToDto, CreateApiKeyDto, CreatedApiKeyResponseDto } from './dto/api-key.dto';
+import { limitsFromDto } from './dto/limits.dto';
+
+/** The caller's tenant's API keys. There is no tenant parameter: the credential decides. */
+@ApiTags('admin')
+@Controller('v1/admin/api-keys')
+@Scopes('admin')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  @Get()
+  @ApiOperation({ summary: "List the tenant's API keys (not revoked ones; never the keys themselves)" })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async list(@Principal() principal: Principal): Promise<ApiKeyListDto> {
+    const keys = await this.keys.listKeys(principal.tenantId);
+    return { object: 'list', data: keys.map(apiKeyToDto) };
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key; the key is in this response only' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
+  async create(
+    @Body() body: CreateApiKeyDto,
+    @Principal() principal: Principal,
+    @CurrentActor() actor: Actor,
+  ): Promise<CreatedApiKeyResponseDto> {
+    const { key, record } = await this.keys.createKey({
+      tenantId: principal.tenantId,
+      name: body.name,
+      scopes: body.scopes,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+      limits: body.limits ? limitsFromDto(body.limits) : null,
+      actor,
+    });
+    return { ...apiKeyToDto(record), key };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key (every replica stops accepting it within seconds)' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiNotFoundResponse({ description: 'No active key with this id in the tenant' })
+  async revoke(
+    @Param('id') id: string,
+    @Principal() principal: Principal,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    await this.keys.revokeKey({ tenantId: principal.tenantId, keyId: id, actor });
+  }
+}
