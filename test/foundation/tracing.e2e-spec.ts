@@ -2,7 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, type RunningProcess, startProcess, stopProcess, waitForStatus } from '@app/testing';
+import {
+  freePort,
+  REPO_ROOT,
+  type RunningProcess,
+  startProcess,
+  stopProcess,
+  waitForStatus,
+} from '@app/testing';
 
 /** OpenTelemetry is off by default and exports OTLP/HTTP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
 describe('OpenTelemetry export', () => {

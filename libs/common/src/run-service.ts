@@ -7,7 +7,6 @@ import {
   loadConfig,
   loadDotEnv,
   readProcessEnv,
-  readTracingEnv,
 } from '@app/config';
 import type { TracingHandle } from '@app/observability';
 import { createHttpApp, type HttpAppOptions } from './http-app';

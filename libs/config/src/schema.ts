@@ -131,10 +131,21 @@ export const routerEnvSchema = z.object({
   PROVIDER_KEYS_FILE: optionalString,
   ATP_ROUTING_CONFIG: optionalString,
   MEMORY_GATEWAY_URL: url(['https:', 'http:'], 'http(s)'),
+  /** Tokens of stored session turns (x-atp-session-id) prepended to a prompt, newest first. */
+  ATP_SESSION_WINDOW_TOKENS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(0).max(1_000_000).default(4000),
+  ),
   /** One upstream attempt (to the full answer; for streams, to the first chunk). */
-  ATP_UPSTREAM_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(600_000).default(60_000)),
+  ATP_UPSTREAM_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(50).max(600_000).default(60_000),
+  ),
   /** The whole request: every attempt, retry and backoff. */
-  ATP_REQUEST_DEADLINE_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(900_000).default(120_000)),
+  ATP_REQUEST_DEADLINE_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(50).max(900_000).default(120_000),
+  ),
   /** Retries of the same candidate on a retryable failure before falling back to the next. */
   ATP_RETRIES_PER_CANDIDATE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(5).default(1)),
   /** What rate/token/concurrency limits do while Redis is unreachable (budgets always fail closed). */

@@ -36,7 +36,10 @@ export class Usage1764140300000 implements MigrationInterface {
         ],
       }),
     );
-    await qr.createIndex('usage_records', new TableIndex({ name: 'idx_usage_tenant_time', columnNames: ['tenant_id', 'created_at'] }));
+    await qr.createIndex(
+      'usage_records',
+      new TableIndex({ name: 'idx_usage_tenant_time', columnNames: ['tenant_id', 'created_at'] }),
+    );
   }
 
   async down(qr: QueryRunner): Promise<void> {
