@@ -5,6 +5,8 @@ import { AtpConfigModule, type AppConfig } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { ObservabilityModule } from '@app/observability';
+import { GatewayAuditModule } from './audit/gateway-audit.module';
+import { MemoriesModule } from './memories/memories.module';
 
 @Module({})
 export class AppModule {
@@ -23,6 +25,8 @@ export class AppModule {
         CacheModule.forRoot(config),
         HealthModule,
         AuthModule.forRoot(config),
+        GatewayAuditModule.forRoot(config),
+        MemoriesModule,
       ],
     };
   }

@@ -91,7 +91,9 @@ export function resolveOidcSettings(
   }
   const issuer = file.issuer ?? env.OIDC_ISSUER_URL;
   if (!issuer) {
-    if (env.OIDC_CONFIG_FILE)
+    // An empty object (the secret deploy.sh creates until OIDC is configured) means OIDC is off;
+    // a file with settings but no issuer is a mistake worth stopping for.
+    if (env.OIDC_CONFIG_FILE && Object.values(file).some((v) => v !== undefined && v !== ''))
       throw new AuthConfigError(`OIDC_CONFIG_FILE ${env.OIDC_CONFIG_FILE} has no issuer_url`);
     return null;
   }

@@ -6,7 +6,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { httpRequestHistogram, requestIdFrom } from '@app/observability';
-import { AllExceptionsFilter } from './all-exceptions.filter';
+import { AllExceptionsFilter, sendError } from './all-exceptions.filter';
+import { AtpError } from './errors';
+import { jsonDepth, MAX_BODY_DEPTH } from './json-depth';
 import { validationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -34,6 +36,8 @@ export async function createHttpApp(
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
+    // Memory names are up to 128 characters, percent-encoded up to 3x.
+    maxParamLength: 512,
     logger: false,
   });
   const fastify = adapter.getInstance();
@@ -44,6 +48,23 @@ export async function createHttpApp(
   fastify.addHook('onRequest', (req, reply, done) => {
     (req.raw as IncomingMessage & { id?: string }).id = req.id;
     reply.header('x-request-id', req.id);
+    done();
+  });
+  // Absurdly nested JSON is refused before validation: class-transformer recurses once per level
+  // and would overflow the stack (a 500) a few thousand levels down.
+  fastify.addHook('preValidation', (req, reply, done) => {
+    if (
+      req.body !== null &&
+      typeof req.body === 'object' &&
+      jsonDepth(req.body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH
+    ) {
+      const err = AtpError.badRequest(
+        'json_too_deep',
+        `The JSON body is nested deeper than ${MAX_BODY_DEPTH} levels`,
+      );
+      sendError(reply, err.status, err.toEnvelope());
+      return;
+    }
     done();
   });
   fastify.addHook('onResponse', (req, reply, done) => {

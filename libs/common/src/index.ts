@@ -4,3 +4,4 @@ export * from './all-exceptions.filter';
 export * from './validation';
 export * from './http-app';
 export * from './run-service';
+export * from './json-depth';

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './load-config';
@@ -74,6 +74,28 @@ describe('loadConfig', () => {
     });
     expect(c.database.type).toBe('sqlite');
     expect(c.jwtSecret).toBe('y'.repeat(40));
+  });
+
+  it('production never writes generated secrets; the CLI needs only DATABASE_URL', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      ATP_DATA_DIR: join(dir, 'never'),
+      DATABASE_URL: 'postgres://u:p@db:5432/atp',
+      REDIS_URL: 'redis://r:6379',
+      JWT_SECRET_KEY: 'z'.repeat(32),
+      OPENAI_API_KEY: 'sk-1',
+    };
+    loadConfig('router', prod);
+    const cli = loadConfig('cli', {
+      NODE_ENV: 'production',
+      ATP_DATA_DIR: join(dir, 'never'),
+      DATABASE_URL: prod.DATABASE_URL,
+    });
+    expect(cli.jwtSecret).toBe('');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    expect(problemsOf(() => loadConfig('cli', { NODE_ENV: 'production' }))).toEqual([
+      expect.stringMatching(/^DATABASE_URL/),
+    ]);
   });
 
   it('accepts the Cloud SQL unix-socket URL form', () => {

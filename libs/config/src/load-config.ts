@@ -78,8 +78,10 @@ export function loadConfig<A extends AppName>(
         'DATABASE_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for embedded SQLite)',
       );
   }
+  // The CLI (migrations, keys, tokens) needs only the database; `token` checks the JWT secret itself.
+  const needsServices = app !== 'cli';
   if (!env.REDIS_URL) {
-    if (embeddedAllowed) embedded.push('in-process cache');
+    if (embeddedAllowed || !needsServices) embedded.push('in-process cache');
     else
       problems.push(
         'REDIS_URL is required in production (or set ATP_ALLOW_EMBEDDED=true for the in-process cache)',
@@ -92,7 +94,7 @@ export function loadConfig<A extends AppName>(
   ) {
     problems.push(`JWT_SECRET_KEY must be at least ${MIN_JWT_SECRET_BYTES} bytes in production`);
   }
-  if (!env.JWT_SECRET_KEY && !embeddedAllowed) {
+  if (!env.JWT_SECRET_KEY && !embeddedAllowed && needsServices) {
     problems.push('JWT_SECRET_KEY is required in production (at least 32 bytes)');
   }
   if (env.OIDC_ISSUER_URL && !env.OIDC_CLIENT_ID && !env.OIDC_CONFIG_FILE) {
@@ -124,13 +126,15 @@ export function loadConfig<A extends AppName>(
 
   const dataDir = resolve(env.ATP_DATA_DIR ?? '.atp');
   let jwtSecret = env.JWT_SECRET_KEY ?? '';
-  if (!jwtSecret || !encryptionKeys.length) {
+  const needsEncryptionKey = app !== 'router';
+  // Generated secrets are a development convenience: production never writes them to disk.
+  if (embeddedAllowed && (!jwtSecret || (needsEncryptionKey && !encryptionKeys.length))) {
     const dev = devSecrets(dataDir);
     if (!jwtSecret) {
       jwtSecret = dev.jwtSecret;
       embedded.push('generated JWT secret');
     }
-    if (!encryptionKeys.length && app !== 'router') {
+    if (!encryptionKeys.length && needsEncryptionKey) {
       encryptionKeys = parseKeyRing(dev.encryptionKey);
       embedded.push('generated encryption key');
     }

@@ -162,6 +162,30 @@ export const gatewayEnvSchema = z.object({
   PORT: port(8000),
   ENCRYPTION_KEY: optionalString,
   PII_DETECTION_ENABLED: bool(true),
+  /** Stored bytes (values + metadata) per tenant. */
+  MEMORY_QUOTA_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(100 * 1024 * 1024),
+  ),
+  /** Records per tenant. */
+  MEMORY_QUOTA_RECORDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(100_000)),
+  /** Largest value as UTF-8 JSON (413 above it). */
+  MEMORY_MAX_VALUE_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(64)
+      .default(1024 * 1024),
+  ),
+  /** How long a record's ciphertext stays in the Redis read-through cache. */
+  MEMORY_CACHE_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(300)),
+  /** How often expired records are deleted. */
+  MEMORY_SWEEP_INTERVAL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30)),
 });
 
 export const cliEnvSchema = z.object({

@@ -14,7 +14,8 @@ function newestMtime(dir) {
     if (entry.name === 'node_modules' || entry.name === 'test') continue;
     const p = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+      newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -34,18 +35,28 @@ function reachable(urlString, defaultPort) {
   const port = Number(url.port || defaultPort);
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, timeout: 3000 });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
 module.exports = async function globalSetup() {
   if (process.env.ATP_REQUIRE_SERVICES === '1') {
-    for (const [name, port] of [['DATABASE_URL', 5432], ['REDIS_URL', 6379]]) {
+    for (const [name, port] of [
+      ['DATABASE_URL', 5432],
+      ['REDIS_URL', 6379],
+    ]) {
       const value = process.env[name];
       if (!value) throw new Error(`ATP_REQUIRE_SERVICES=1 but ${name} is not set`);
-      if (!(await reachable(value, port))) throw new Error(`ATP_REQUIRE_SERVICES=1 but ${name} does not answer`);
+      if (!(await reachable(value, port)))
+        throw new Error(`ATP_REQUIRE_SERVICES=1 but ${name} does not answer`);
     }
   }
   if (process.env.ATP_SKIP_BUILD !== '1') buildIfStale();

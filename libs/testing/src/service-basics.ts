@@ -141,6 +141,10 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
           .send('{"__proto__": {"x": 1}}'),
         request(booted.url).post('/__test/echo').set('content-type', 'application/json'),
         request(booted.url).get('/%E0%A4%A'),
+        request(booted.url)
+          .post('/__test/echo')
+          .set('content-type', 'application/json')
+          .send('['.repeat(20_000) + ']'.repeat(20_000)),
         request(booted.url).delete('/health'),
       ];
       for (const res of await Promise.all(probes)) {

@@ -30,6 +30,7 @@ export async function tokenCommand(ctx: CliContext, args: string[]): Promise<voi
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (!ctx.config.jwtSecret) throw new UsageError('JWT_SECRET_KEY is required to sign tokens');
   await ctx.tenants.getTenant(values.tenant);
   const env = ctx.config.env;
   const { token, expiresAt } = signPlatformToken({

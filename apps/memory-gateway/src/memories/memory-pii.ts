@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { AtpError } from '@app/common';
+import { TenantCrypto } from '@app/crypto';
+import { applyPiiToJson, type PiiAction, PiiError, type PiiMode, type PiiTypeCount } from '@app/pii';
+import { PiiPolicy } from '../pii/pii-policy.service';
+import type { Caller } from './caller';
+import { MemoryAudit } from './memory-audit';
+import { piiBlocked } from './memory.errors';
+import { MemoryMetrics } from './memory.metrics';
+import type { RecordLocation } from './memory.types';
+
+export interface WriteContent {
+  value: unknown;
+  metadata: Record<string, unknown> | null;
+  tags: string[];
+}
+
+export interface HandledContent {
+  content: WriteContent;
+  mode: PiiMode;
+  action: PiiAction;
+  summary: PiiTypeCount[];
+}
+
+/**
+ * PII detection before storage: value, metadata and tags go through the mode that applies
+ * (namespace, key, tenant, default `redact`). Findings are measured and audited as types and
+ * counts; in mode `block` the write is refused with 422.
+ */
+@Injectable()
+export class MemoryPii {
+  constructor(
+    private readonly policy: PiiPolicy,
+    private readonly crypto: TenantCrypto,
+    private readonly audit: MemoryAudit,
+    private readonly metrics: MemoryMetrics,
+  ) {}
+
+  async handle(caller: Caller, at: RecordLocation, content: WriteContent): Promise<HandledContent> {
+    const mode = await this.policy.modeFor({ ...at, keyPiiMode: caller.keyPiiMode });
+    const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(at.tenantId) : undefined;
+    const result = applyJson(content, mode, hmacKey);
+    const resourceId = `${at.namespace}/${at.key}`;
+    if (result.summary.length) {
+      this.metrics.pii(result.summary, result.action);
+      this.audit.record(caller, {
+        action: result.blocked ? 'pii.blocked' : 'pii.detected',
+        resourceId,
+        outcome: result.blocked ? 'denied' : 'success',
+        statusCode: result.blocked ? 422 : 200,
+        piiSummary: result.summary,
+      });
+    }
+    if (result.blocked) throw piiBlocked(result.summary);
+    return { content: result.value as WriteContent, mode, action: result.action, summary: result.summary };
+  }
+
+  /** Search queries go through the same mode, so a hashed value is found by the same input. */
+  async handleQuery(tenantId: string, namespace: string, caller: Caller, query: string): Promise<string> {
+    const mode = await this.policy.modeFor({ tenantId, namespace, keyPiiMode: caller.keyPiiMode });
+    // `block` stores no PII: PII in a query can match nothing, so drop it as redact does.
+    // `detect` stores the text unchanged, so the query is left unchanged too.
+    const applied: PiiMode = mode === 'block' ? 'redact' : mode === 'detect' ? 'off' : mode;
+    if (applied === 'off') return query;
+    const hmacKey = applied === 'hash' ? await this.crypto.piiHashKey(tenantId) : undefined;
+    return applyJson(query, applied, hmacKey).value as string;
+  }
+}
+
+function applyJson(value: unknown, mode: PiiMode, hmacKey: Buffer | undefined) {
+  try {
+    return applyPiiToJson(value, mode, { hmacKey });
+  } catch (err) {
+    if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
+      throw AtpError.badRequest('value_too_deep', err.message, 'value');
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,29 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '@app/auth';
+import { type Caller, CurrentCaller } from '../memories/caller';
+import { type PiiResponseDto, PiiTextDto } from './pii.dto';
+import { PiiService } from './pii.service';
+
+@ApiTags('pii')
+@Controller('v1/pii')
+@Authenticated()
+export class PiiController {
+  constructor(private readonly pii: PiiService) {}
+
+  @Post('detect')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Finds PII and secrets in a text: types, offsets, scores (never the matched text)',
+  })
+  detect(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<PiiResponseDto> {
+    return this.pii.apply(caller, body.text, body.mode ?? 'detect', false);
+  }
+
+  @Post('redact')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Returns the text with PII redacted (or masked / hashed with the tenant key)' })
+  redact(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<PiiResponseDto> {
+    return this.pii.apply(caller, body.text, body.mode ?? 'redact', true);
+  }
+}
