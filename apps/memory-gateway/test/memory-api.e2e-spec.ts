@@ -123,9 +123,9 @@ describe(`memory API on ${SERVICES_LABEL}`, () => {
       expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 400, code });
       expect(res.body.error.message).toMatch(/1-128 characters/);
     }
-    // Names up to 128 characters are valid (memory-names.spec.ts); over HTTP, Fastify's default
-    // maxParamLength (100) answers 414 above 100 until the adapter raises it.
-    await api.put(`/v1/memory/notes/${'k'.repeat(100)}`, { value: 1 }).expect(201);
+    // Names up to 128 characters are valid over HTTP too (Fastify's maxParamLength is raised).
+    await api.put(`/v1/memory/${'n'.repeat(128)}/${'k'.repeat(128)}`, { value: 1 }).expect(201);
+    expectError(await api.put(`/v1/memory/notes/${'k'.repeat(129)}`, { value: 1 }), 400, 'invalid_key');
     await api.put('/v1/memory/a.b_c:d-e/K.1_x:y-z', { value: 1 }).expect(201);
     expectError(await api.put('/v1/memory/notes/k', {}), 400, 'invalid_request');
     expectError(await api.put('/v1/memory/notes/k', { value: 1, extra: true }), 400, 'invalid_request');

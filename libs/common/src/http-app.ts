@@ -37,7 +37,7 @@ export async function createHttpApp(
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
     // Memory names are up to 128 characters, percent-encoded up to 3x.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     logger: false,
   });
   const fastify = adapter.getInstance();
