@@ -19,7 +19,10 @@ const common = {
   // jose 6 is ESM-only: Node 20.20 loads it through require(esm), jest cannot, so compile it.
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@app/providers/testing$': '<rootDir>/libs/providers/src/testing',
+    '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',
+  },
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
 };
 

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditModule, auditOptionsFromConfig } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { AtpConfigModule, type AppConfig } from '@app/config';
@@ -6,6 +7,7 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { ObservabilityModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
+import { CompletionsModule } from './completions/completions.module';
 
 @Module({})
 export class AppModule {
@@ -24,7 +26,10 @@ export class AppModule {
         CacheModule.forRoot(config),
         HealthModule,
         AuthModule.forRoot(config),
+        // Global: governance audits every call, and one AuditService must own the chain writer.
+        { ...AuditModule.forRoot(auditOptionsFromConfig(config)), global: true },
         AdminModule,
+        CompletionsModule,
       ],
     };
   }

@@ -148,6 +148,16 @@ export const routerEnvSchema = z.object({
   ),
   /** Retries of the same candidate on a retryable failure before falling back to the next. */
   ATP_RETRIES_PER_CANDIDATE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(5).default(1)),
+  /** TTL of cached responses (routes with `cache: true`, or requests sending x-atp-cache-ttl). */
+  ATP_CACHE_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .default(3600),
+  ),
   /** What rate/token/concurrency limits do while Redis is unreachable (budgets always fail closed). */
   ATP_LIMITS_ON_REDIS_DOWN: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),

@@ -1,0 +1,30 @@
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Principal, Scopes } from '@app/auth';
+import { parseChatRequest } from './chat-request';
+import { CompletionsService } from './completions.service';
+
+@ApiTags('chat')
+@Controller('v1/chat')
+export class CompletionsController {
+  constructor(private readonly completions: CompletionsService) {}
+
+  @Post('completions')
+  @Scopes('llm')
+  @ApiOperation({
+    summary: 'Create a chat completion (OpenAI schema); `stream: true` answers with server-sent events',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], additionalProperties: true } })
+  @ApiOkResponse({
+    description: 'chat.completion, or text/event-stream of chat.completion.chunk ending with [DONE]',
+  })
+  async create(
+    @Principal() principal: Principal,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.completions.handle(principal, parseChatRequest(body), req, reply);
+  }
+}

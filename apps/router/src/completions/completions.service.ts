@@ -1,0 +1,316 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '@app/auth';
+import { AtpError, mapError } from '@app/common';
+import {
+  type ChatChunk,
+  type ChatRequest,
+  type ChatResponse,
+  estimatePromptTokens,
+  makeUsage,
+  ProviderError,
+  ProviderRegistry,
+  type Usage,
+} from '@app/providers';
+import { type CatalogModel, costUsd } from '../routing/catalog';
+import { RoutingService } from '../routing/routing.service';
+import { UsageRecorder } from '../usage/usage-recorder';
+import { type AdmittedChat, ChatAdmission } from './chat-admission';
+import { completionMetrics as m } from './completions.metrics';
+import { type AttemptHooks, DEFAULT_POLICY, runWithFallback } from './fallback';
+
+interface RequestScope {
+  principal: Principal;
+  requestId: string;
+  started: number;
+  signal: AbortSignal;
+  route: string;
+  /** Governance state: the admission to settle, headers for the SSE head, the session. */
+  admitted: AdmittedChat;
+}
+
+/** POST /v1/chat/completions: route, call with retries and fallbacks, answer as JSON or SSE, record usage. */
+@Injectable()
+export class CompletionsService {
+  private readonly logger = new Logger(CompletionsService.name);
+
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly registry: ProviderRegistry,
+    private readonly usage: UsageRecorder,
+    private readonly governance: ChatAdmission,
+  ) {}
+
+  private hooks(): AttemptHooks {
+    return {
+      onSuccess: (model, latencyMs) => {
+        m.providerRequests.inc({ provider: model.provider, model: model.id, outcome: 'success' });
+        m.providerLatency.observe({ provider: model.provider, model: model.id }, latencyMs / 1000);
+        void this.routing.recordOutcome(model, true, latencyMs);
+      },
+      onFailure: (model, err) => {
+        m.providerRequests.inc({ provider: model.provider, model: model.id, outcome: err.code });
+        void this.routing.recordOutcome(model, false, null);
+      },
+      onFallback: () => m.fallbacks.inc(),
+    };
+  }
+
+  /** Aborts the upstream call when the client goes away before the response is complete. */
+  private clientSignal(reply: FastifyReply): AbortController {
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+    });
+    return controller;
+  }
+
+  async handle(
+    principal: Principal,
+    raw: ChatRequest,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const started = Date.now();
+    const admitted = await this.governance.admit(principal, raw, req, reply, started);
+    const { body, plan } = admitted;
+    const controller = this.clientSignal(reply);
+    const scope: RequestScope = {
+      principal,
+      requestId: admitted.requestId,
+      started,
+      signal: controller.signal,
+      route: plan.route.route,
+      admitted,
+    };
+    if (body.stream) return this.stream(scope, body, plan.attempts, reply);
+
+    let outcome;
+    try {
+      outcome = await runWithFallback(
+        plan.attempts,
+        DEFAULT_POLICY,
+        controller.signal,
+        (model, timeoutMs) =>
+          this.registry
+            .getAdapter(model.provider)
+            .chat({ ...body, model: model.upstream }, { signal: controller.signal, timeoutMs }),
+        this.hooks(),
+      );
+    } catch (err) {
+      this.recordFailure(scope, body, plan.attempts[0], err, false);
+      throw err;
+    }
+    const { result, model, attempts } = outcome;
+    const cost = costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens);
+    this.record(scope, model, result.usage, {
+      status: 200,
+      outcome: 'ok',
+      cost,
+      attempts,
+      stream: false,
+      ttftMs: null,
+    });
+    this.governance.remember(admitted, result.choices[0]?.message.content);
+    const response: ChatResponse = { ...result, model: model.id };
+    reply
+      .header('x-atp-provider', model.provider)
+      .header('x-atp-model', model.id)
+      .header('x-atp-route', scope.route)
+      .header('x-atp-attempts', String(attempts))
+      .header('x-atp-cache', 'bypass')
+      .header('x-atp-cost-usd', cost.toFixed(8))
+      .status(200)
+      .send(response);
+  }
+
+  private async stream(
+    scope: RequestScope,
+    body: ChatRequest,
+    candidates: CatalogModel[],
+    reply: FastifyReply,
+  ): Promise<void> {
+    let outcome;
+    try {
+      outcome = await runWithFallback(
+        candidates,
+        DEFAULT_POLICY,
+        scope.signal,
+        async (model, timeoutMs) => {
+          const iterator = this.registry
+            .getAdapter(model.provider)
+            .stream(
+              { ...body, model: model.upstream },
+              { signal: scope.signal, timeoutMs, ttftTimeoutMs: timeoutMs },
+            )
+            [Symbol.asyncIterator]();
+          const first = await iterator.next();
+          return { iterator, first };
+        },
+        this.hooks(),
+      );
+    } catch (err) {
+      this.recordFailure(scope, body, candidates[0], err, true);
+      throw err;
+    }
+    const { model, attempts } = outcome;
+    const { iterator, first } = outcome.result;
+    const ttftMs = Date.now() - scope.started;
+    m.providerTtft.observe({ provider: model.provider, model: model.id }, ttftMs / 1000);
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-request-id': scope.requestId,
+      'x-atp-provider': model.provider,
+      'x-atp-model': model.id,
+      'x-atp-route': scope.route,
+      'x-atp-attempts': String(attempts),
+      'x-atp-cache': 'bypass',
+      ...scope.admitted.headers,
+    });
+    const write = async (data: string) => {
+      if (raw.destroyed) return;
+      if (!raw.write(`data: ${data}\n\n`))
+        await new Promise<void>((r) => raw.once('drain', () => r()).once('close', () => r()));
+    };
+
+    let usage: Usage | null = null;
+    let completionChars = 0;
+    let answer = '';
+    let status = 200;
+    let outcomeLabel = 'ok';
+    const forward = async (chunk: ChatChunk) => {
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices) {
+        completionChars += (c.delta.content ?? '').length;
+        if (scope.admitted.session && c.index === 0) answer += c.delta.content ?? '';
+        for (const t of c.delta.tool_calls ?? []) completionChars += (t.function?.arguments ?? '').length;
+      }
+      await write(JSON.stringify({ ...chunk, model: model.id }));
+    };
+    try {
+      if (!first.done) await forward(first.value);
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        await forward(next.value);
+      }
+      await write('[DONE]');
+    } catch (err) {
+      if (scope.signal.aborted) {
+        outcomeLabel = 'client_closed';
+        status = 499;
+      } else {
+        // After the first byte there is no fallback: end the stream with an error event.
+        const mapped = err instanceof ProviderError ? err : null;
+        status = 502;
+        outcomeLabel = 'error';
+        const envelope = mapError(
+          new AtpError(
+            502,
+            mapped?.code ?? 'upstream_error',
+            `Stream interrupted: ${(err as Error).message}`,
+          ),
+        );
+        await write(JSON.stringify(envelope.body)).catch(() => undefined);
+        if (mapped?.partialUsage) usage = mapped.partialUsage;
+      }
+    } finally {
+      await iterator.return?.().catch(() => undefined);
+      if (!raw.destroyed) raw.end();
+      const final: Usage =
+        usage ?? makeUsage(estimatePromptTokens(body), Math.ceil(completionChars / 4), true);
+      const cost = costUsd(model, final.prompt_tokens, final.completion_tokens);
+      this.record(scope, model, final, {
+        status,
+        outcome: outcomeLabel,
+        cost,
+        attempts,
+        stream: true,
+        ttftMs,
+      });
+      if (outcomeLabel === 'ok') this.governance.remember(scope.admitted, answer);
+    }
+  }
+
+  private outcomeBase(scope: RequestScope) {
+    return {
+      principal: scope.principal,
+      admitted: scope.admitted,
+      route: scope.route,
+      started: scope.started,
+    };
+  }
+
+  private recordFailure(
+    scope: RequestScope,
+    body: ChatRequest,
+    model: CatalogModel | undefined,
+    err: unknown,
+    stream: boolean,
+  ): void {
+    const status = scope.signal.aborted ? 499 : mapError(err).status;
+    const attempts = Number((err as AtpError).headers?.['x-atp-attempts'] ?? 1);
+    const usage = makeUsage(estimatePromptTokens(body), 0, true);
+    if (!model) {
+      this.governance.finish({ ...this.outcomeBase(scope), status, model: null, usage, cost: 0 });
+      return;
+    }
+    this.record(scope, model, usage, {
+      status,
+      outcome: scope.signal.aborted ? 'client_closed' : 'error',
+      cost: 0,
+      attempts,
+      stream,
+      ttftMs: null,
+    });
+  }
+
+  private record(
+    scope: RequestScope,
+    model: CatalogModel,
+    usage: Usage,
+    r: {
+      status: number;
+      outcome: string;
+      cost: number;
+      attempts: number;
+      stream: boolean;
+      ttftMs: number | null;
+    },
+  ): void {
+    m.tokens.inc({ direction: 'input' }, usage.prompt_tokens);
+    m.tokens.inc({ direction: 'output' }, usage.completion_tokens);
+    m.cost.inc(r.cost);
+    // Settle before the usage row is queued: a budget rebuilt from the rows never counts a call twice.
+    this.governance.finish({ ...this.outcomeBase(scope), status: r.status, model, usage, cost: r.cost });
+    const p = scope.principal;
+    const latencyMs = Date.now() - scope.started;
+    this.usage.record({
+      tenantId: p.tenantId,
+      apiKeyId: p.type === 'api_key' ? p.credentialId : null,
+      subject: p.subject,
+      endpoint: 'chat',
+      route: scope.route,
+      provider: model.provider,
+      model: model.id,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      totalTokens: usage.prompt_tokens + usage.completion_tokens,
+      costUsd: r.cost,
+      latencyMs,
+      ttftMs: r.ttftMs,
+      status: r.status,
+      outcome: r.outcome,
+      cached: false,
+      estimated: Boolean(usage.estimated),
+      stream: r.stream,
+      attempts: r.attempts,
+      requestId: scope.requestId,
+    });
+  }
+}

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '@app/auth';
+import { mapError } from '@app/common';
+import {
+  estimateEmbeddingTokens,
+  type EmbeddingRequest,
+  type EmbeddingResponse,
+  ProviderRegistry,
+} from '@app/providers';
+import { AdmissionService } from '../governance/admission.service';
+import { CallAuditService } from '../governance/call-audit.service';
+import { GovernanceService } from '../governance/governance.service';
+import { type CatalogModel, costUsd } from '../routing/catalog';
+import { RoutingService } from '../routing/routing.service';
+import { UsageRecorder } from '../usage/usage-recorder';
+import { completionMetrics as m } from './completions.metrics';
+import { DEFAULT_POLICY, runWithFallback } from './fallback';
+
+/** POST /v1/embeddings: governance, route with fallbacks, record usage, settle, audit. */
+@Injectable()
+export class EmbeddingsService {
+  constructor(
+    private readonly routing: RoutingService,
+    private readonly registry: ProviderRegistry,
+    private readonly usage: UsageRecorder,
+    private readonly governance: GovernanceService,
+    private readonly admission: AdmissionService,
+    private readonly audit: CallAuditService,
+  ) {}
+
+  async create(
+    principal: Principal,
+    raw: EmbeddingRequest,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<EmbeddingResponse> {
+    const started = Date.now();
+    const ctx = { requestId: String(req.id), sourceIp: req.ip ?? null };
+    let route = raw.model;
+    let served: CatalogModel | null = null;
+    let tokens = 0;
+    let cost = 0;
+    let status = 200;
+    try {
+      const policy = await this.governance.policy(principal);
+      this.governance.assertModelAllowed(policy, raw.model);
+      const pii = this.governance.embeddingInput(principal, policy, raw, ctx);
+      reply.header('x-atp-pii', pii.action);
+      const body = pii.body;
+      const plan = await this.routing.plan(body.model, 'embedding');
+      route = plan.route.route;
+      const promptTokens = estimateEmbeddingTokens(body);
+      const ticket = await this.admission.admit({
+        principal,
+        tenantLimits: policy.tenant,
+        requestId: ctx.requestId,
+        candidates: plan.attempts,
+        promptTokens,
+        maxTokens: 0,
+      });
+      for (const [k, v] of Object.entries(ticket.headers)) reply.header(k, v);
+      let outcome;
+      try {
+        outcome = await runWithFallback(
+          plan.attempts,
+          DEFAULT_POLICY,
+          AbortSignal.timeout(DEFAULT_POLICY.deadlineMs),
+          (candidate, timeoutMs) =>
+            this.registry
+              .getAdapter(candidate.provider)
+              .embed(
+                { ...body, model: candidate.upstream },
+                { signal: AbortSignal.timeout(timeoutMs), timeoutMs },
+              ),
+          {
+            onSuccess: (c, ms) => void this.routing.recordOutcome(c, true, ms),
+            onFailure: (c) => void this.routing.recordOutcome(c, false, null),
+            onFallback: () => m.fallbacks.inc(),
+          },
+        );
+      } catch (err) {
+        this.admission.settle(ticket, promptTokens, 0);
+        throw err;
+      }
+      const { result, model, attempts } = outcome;
+      served = model;
+      tokens = result.usage.prompt_tokens;
+      cost = costUsd(model, tokens, 0);
+      this.admission.settle(ticket, tokens, cost);
+      m.tokens.inc({ direction: 'input' }, tokens);
+      m.cost.inc(cost);
+      this.usage.record({
+        tenantId: principal.tenantId,
+        apiKeyId: principal.type === 'api_key' ? principal.credentialId : null,
+        subject: principal.subject,
+        endpoint: 'embeddings',
+        route,
+        provider: model.provider,
+        model: model.id,
+        promptTokens: tokens,
+        completionTokens: 0,
+        totalTokens: tokens,
+        costUsd: cost,
+        latencyMs: Date.now() - started,
+        ttftMs: null,
+        status: 200,
+        outcome: 'ok',
+        cached: false,
+        estimated: Boolean(result.usage.estimated),
+        stream: false,
+        attempts,
+        requestId: ctx.requestId,
+      });
+      reply
+        .header('x-atp-provider', model.provider)
+        .header('x-atp-model', model.id)
+        .header('x-atp-route', route)
+        .header('x-atp-attempts', String(attempts))
+        .header('x-atp-cache', 'bypass')
+        .header('x-atp-cost-usd', cost.toFixed(8));
+      return { ...result, model: model.id };
+    } catch (err) {
+      status = mapError(err).status;
+      throw err;
+    } finally {
+      this.audit.call({
+        principal,
+        action: 'embeddings',
+        ...ctx,
+        status,
+        route,
+        provider: served?.provider ?? null,
+        model: served?.id ?? null,
+        promptTokens: tokens,
+        completionTokens: 0,
+        costUsd: cost,
+        latencyMs: Date.now() - started,
+      });
+    }
+  }
+}

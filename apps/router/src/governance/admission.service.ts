@@ -1,0 +1,350 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Limits, Principal } from '@app/auth';
+import { withTimeout } from '@app/cache';
+import { AtpError } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
+import type { CatalogModel } from '../routing/catalog';
+import { UsageRecorder } from '../usage/usage-recorder';
+import { UsageRepository } from '../usage/usage.repository';
+import { budgetMonth, monthStart, nanoToUsd, nextMonthStart, usdToNano, worstCaseNano } from './budget-math';
+import { governanceMetrics } from './governance.metrics';
+import {
+  type AdmitInput,
+  GOVERNANCE_STORE,
+  type GovernanceStore,
+  type RateScopeLimits,
+  type ScopeName,
+  type SettleInput,
+} from './governance.types';
+import { rateLimitHeaders, retryAfterSeconds } from './rate-headers';
+
+/** A slot or reservation a crashed replica left behind frees itself after this. */
+const LEASE_MS = 15 * 60_000;
+/**
+ * Only a safety net for a hung server: an unreachable Redis is detected from the connection
+ * state without waiting. A short timeout would turn a slow (loaded) Redis into "down" and let
+ * fail-open admit requests the limit should have refused.
+ */
+const STORE_TIMEOUT_MS = 5_000;
+const RETRY_INTERVAL_MS = 1_000;
+const MAX_RETRY_QUEUE = 10_000;
+
+export interface AdmissionRequest {
+  principal: Principal;
+  tenantLimits: Limits;
+  requestId: string;
+  candidates: readonly CatalogModel[];
+  promptTokens: number;
+  /** The request's max_tokens / max_completion_tokens. */
+  maxTokens: number | null | undefined;
+}
+
+/** What an admitted request carries until it is settled. */
+export class AdmissionTicket {
+  settled = false;
+  constructor(
+    /** Null when nothing was charged (no limit applies, or the store was down under fail-open). */
+    readonly charged: SettleInput | null,
+    readonly estimatedTokens: number,
+    readonly headers: Record<string, string>,
+  ) {}
+}
+
+const rate = (l: Limits | null | undefined): RateScopeLimits => ({
+  rpm: l?.rpm,
+  tpm: l?.tpm,
+  concurrency: l?.concurrency,
+});
+const hasRate = (l: RateScopeLimits) => l.rpm !== undefined || l.tpm !== undefined;
+
+/**
+ * Rate limits, concurrency and budgets: one atomic store call before the provider is called
+ * (`admit`), one after (`settle`, off the critical path). Redis down: limits follow
+ * ATP_LIMITS_ON_REDIS_DOWN (open: serve unmetered, counted and logged once a minute), budgets
+ * always fail closed.
+ */
+@Injectable()
+export class AdmissionService implements OnModuleDestroy {
+  private readonly logger = new Logger('Governance');
+  private readonly failOpen: boolean;
+  private readonly perTenantSpend: boolean;
+  private lastOutageLog = 0;
+  private suppressed = 0;
+  private readonly retries: { input: SettleInput; until: number }[] = [];
+  private readonly retryTimer: NodeJS.Timeout;
+  private readonly m = governanceMetrics();
+
+  constructor(
+    @Inject(GOVERNANCE_STORE) private readonly store: GovernanceStore,
+    @Inject(APP_CONFIG) config: AppConfig<'router'>,
+    private readonly usage: UsageRepository,
+    private readonly recorder: UsageRecorder,
+  ) {
+    this.failOpen = config.env.ATP_LIMITS_ON_REDIS_DOWN !== 'closed';
+    this.perTenantSpend = config.env.ATP_BUDGET_METRICS_PER_TENANT;
+    this.retryTimer = setInterval(() => void this.retrySettlements(), RETRY_INTERVAL_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.retryTimer);
+  }
+
+  /** @throws AtpError 429 rate_limit_exceeded / tokens_limit_exceeded / concurrency_limit_exceeded / budget_exceeded, 503 when the store is down and the policy says so */
+  async admit(r: AdmissionRequest): Promise<AdmissionTicket> {
+    const p = r.principal;
+    const keyId = p.type === 'api_key' ? p.credentialId : null;
+    const keyLimits = keyId ? p.keyLimits : null;
+    const tenant = rate(r.tenantLimits);
+    const key = rate(keyLimits);
+    const tenantBudget = r.tenantLimits.monthlyBudgetUsd;
+    const keyBudget = keyLimits?.monthlyBudgetUsd;
+    const hasBudget = tenantBudget !== undefined || keyBudget !== undefined;
+    const estimatedTokens = r.promptTokens + (r.maxTokens ?? 0);
+    const anyLimit =
+      hasRate(tenant) || hasRate(key) || tenant.concurrency !== undefined || key.concurrency !== undefined;
+    if (!anyLimit && !hasBudget) return new AdmissionTicket(null, estimatedTokens, {});
+
+    const now = Date.now();
+    const input: AdmitInput = {
+      tenantId: p.tenantId,
+      keyId,
+      requestId: r.requestId,
+      tenant,
+      key,
+      tokens: estimatedTokens,
+      reserveNano: hasBudget ? worstCaseNano(r.candidates, r.promptTokens, r.maxTokens) : 0,
+      tenantBudgetNano: tenantBudget === undefined ? undefined : usdToNano(tenantBudget),
+      keyBudgetNano: keyBudget === undefined ? undefined : usdToNano(keyBudget),
+      month: budgetMonth(now),
+      leaseMs: LEASE_MS,
+    };
+
+    let result;
+    let sent = false;
+    try {
+      result = await this.admitWithBudgets(input, now, () => (sent = true));
+    } catch (err) {
+      // A call that was sent may still have taken a slot and a reservation: release them (a
+      // release of what was never taken changes nothing). The spend is only added back for a
+      // reservation that existed, so nothing is counted twice.
+      const maybe: SettleInput | null = sent
+        ? {
+            tenantId: p.tenantId,
+            keyId,
+            requestId: r.requestId,
+            month: input.month,
+            bucketSec: 0,
+            tokenDelta: 0,
+            tenantRate: false,
+            keyRate: false,
+            tenantConcurrency: tenant.concurrency !== undefined,
+            keyConcurrency: key.concurrency !== undefined,
+            tenantBudget: tenantBudget !== undefined,
+            keyBudget: keyBudget !== undefined,
+            reserveNano: input.reserveNano,
+            costNano: 0,
+            firstAttempt: false,
+          }
+        : null;
+      return this.storeDown(err, hasBudget, estimatedTokens, maybe);
+    }
+    const headers = rateLimitHeaders(result.headers);
+    if (result.status === 'rejected')
+      throw this.rejection(result.kind, result.scope, result.retryAfterMs, headers, now);
+    const charged: SettleInput = {
+      tenantId: p.tenantId,
+      keyId,
+      requestId: r.requestId,
+      month: input.month,
+      bucketSec: result.bucketSec,
+      tokenDelta: 0,
+      tenantRate: hasRate(tenant),
+      keyRate: hasRate(key),
+      tenantConcurrency: tenant.concurrency !== undefined,
+      keyConcurrency: key.concurrency !== undefined,
+      tenantBudget: tenantBudget !== undefined,
+      keyBudget: keyBudget !== undefined,
+      reserveNano: input.reserveNano,
+      costNano: 0,
+      firstAttempt: true,
+    };
+    return new AdmissionTicket(charged, estimatedTokens, headers);
+  }
+
+  private async admitWithBudgets(input: AdmitInput, now: number, onSent: () => void) {
+    if (!this.store.available()) throw new Error('limits store unavailable');
+    onSent();
+    for (let attempt = 0; ; attempt++) {
+      const result = await withTimeout(this.store.admit(input), STORE_TIMEOUT_MS, 'admission');
+      if (result.status !== 'needs_budget') return result;
+      if (attempt >= 3) throw new Error('budget total could not be seeded');
+      await this.seedBudget(input, result.scope, now);
+    }
+  }
+
+  /** Rebuilds a month's spend from the usage rows (first use, new month, or Redis lost it). */
+  private async seedBudget(input: AdmitInput, scope: ScopeName, now: number): Promise<void> {
+    await this.recorder.flush();
+    const keyId = scope === 'key' ? input.keyId : null;
+    const spentUsd = await this.usage.sumCostSince(input.tenantId, keyId, monthStart(now));
+    const total = await this.store.initBudget({
+      tenantId: input.tenantId,
+      scope,
+      keyId: input.keyId,
+      month: input.month,
+      spentNano: usdToNano(spentUsd),
+    });
+    if (scope === 'tenant') this.reportSpend(input.tenantId, total);
+  }
+
+  private rejection(
+    kind: string,
+    scope: ScopeName,
+    retryMs: number,
+    headers: Record<string, string>,
+    now: number,
+  ): AtpError {
+    const who = scope === 'tenant' ? 'the tenant' : 'this API key';
+    if (kind === 'budget') {
+      this.m.budgetRejections.inc();
+      const wait = retryMs === -2 ? nextMonthStart(now).getTime() - now : retryMs;
+      return new AtpError(
+        429,
+        'budget_exceeded',
+        `The monthly budget of ${who} does not cover this request's worst-case cost`,
+        {
+          headers: { ...headers, 'retry-after': retryAfterSeconds(wait) },
+        },
+      );
+    }
+    this.m.rateRejections.inc({ kind });
+    const what =
+      kind === 'requests'
+        ? 'requests per minute'
+        : kind === 'tokens'
+          ? 'tokens per minute'
+          : 'concurrent requests';
+    const code =
+      kind === 'requests'
+        ? 'rate_limit_exceeded'
+        : kind === 'tokens'
+          ? 'tokens_limit_exceeded'
+          : 'concurrency_limit_exceeded';
+    const message =
+      retryMs === -1
+        ? `This request is larger than the ${what} limit of ${who}`
+        : `Rate limit reached for ${who}: ${what}`;
+    return new AtpError(429, code, message, {
+      headers: { ...headers, 'retry-after': retryAfterSeconds(retryMs < 0 ? 60_000 : retryMs) },
+    });
+  }
+
+  private storeDown(
+    err: unknown,
+    hasBudget: boolean,
+    estimatedTokens: number,
+    maybeCharged: SettleInput | null,
+  ): AdmissionTicket {
+    this.logOutage(err);
+    const release = () => maybeCharged && this.queueRetry(maybeCharged, false);
+    if (hasBudget) {
+      release();
+      this.m.budgetRejections.inc();
+      throw new AtpError(
+        503,
+        'budget_unavailable',
+        'The budget store is unreachable; requests with a budget are refused until it returns',
+        {
+          headers: { 'retry-after': '5' },
+        },
+      );
+    }
+    if (!this.failOpen) {
+      release();
+      this.m.unenforced.inc({ outcome: 'rejected' });
+      this.m.rateRejections.inc({ kind: 'store_unavailable' });
+      throw new AtpError(
+        503,
+        'rate_limit_unavailable',
+        'The rate-limit store is unreachable; requests are refused until it returns',
+        {
+          headers: { 'retry-after': '5' },
+        },
+      );
+    }
+    this.m.unenforced.inc({ outcome: 'allowed' });
+    // served unmetered; a slot the timed-out call may have taken is freed when the call ends
+    return new AdmissionTicket(maybeCharged, estimatedTokens, {});
+  }
+
+  private logOutage(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastOutageLog < 60_000) {
+      this.suppressed++;
+      return;
+    }
+    const policy = this.failOpen ? 'limits fail open' : 'limits fail closed';
+    this.logger.warn(
+      `limits store unreachable (${(err as Error).message}): ${policy}, budgets fail closed` +
+        (this.suppressed ? ` (${this.suppressed} more since the last report)` : ''),
+    );
+    this.lastOutageLog = now;
+    this.suppressed = 0;
+  }
+
+  /**
+   * Corrects tokens-per-minute to the real usage, frees the concurrency slot, and settles the
+   * budget at the real cost. Never throws and never delays the response; a failure is retried.
+   */
+  settle(ticket: AdmissionTicket, realTokens: number, costUsd: number): void {
+    if (ticket.settled || !ticket.charged) return;
+    ticket.settled = true;
+    const input = {
+      ...ticket.charged,
+      tokenDelta: realTokens - ticket.estimatedTokens,
+      costNano: usdToNano(costUsd),
+    };
+    if (!this.store.available()) return this.queueRetry(input);
+    this.store.settle(input).then(
+      (r) => r.tenantSpentNano !== null && this.reportSpend(input.tenantId, r.tenantSpentNano),
+      () => this.queueRetry(input),
+    );
+  }
+
+  private queueRetry(input: SettleInput, failed = true): void {
+    if (failed) this.m.settleFailures.inc();
+    if (this.retries.length >= MAX_RETRY_QUEUE) this.retries.shift();
+    this.retries.push({ input: { ...input, firstAttempt: false }, until: Date.now() + LEASE_MS });
+  }
+
+  /** Retries queued settlements (a timer calls it every second). */
+  async retrySettlements(): Promise<void> {
+    if (!this.retries.length || !this.store.available()) return;
+    const batch = this.retries.splice(0, 500).filter((r) => r.until > Date.now());
+    for (const r of batch) {
+      try {
+        await this.store.settle(r.input);
+      } catch {
+        this.retries.push(r);
+      }
+    }
+  }
+
+  private reportSpend(tenantId: string, spentNano: number): void {
+    if (this.perTenantSpend) this.m.budgetSpend.set({ tenant: tenantId }, nanoToUsd(spentNano));
+  }
+
+  /** The month's spend and open reservations of a tenant (or key) budget; null when not tracked yet. */
+  async budgetStatus(
+    tenantId: string,
+    keyId: string | null = null,
+  ): Promise<{ spentUsd: number; reservedUsd: number } | null> {
+    const s = await this.store.budgetStatus({
+      tenantId,
+      scope: keyId ? 'key' : 'tenant',
+      keyId,
+      month: budgetMonth(Date.now()),
+    });
+    return s && { spentUsd: nanoToUsd(s.spentNano), reservedUsd: nanoToUsd(s.reservedNano) };
+  }
+}

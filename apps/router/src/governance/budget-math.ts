@@ -1,0 +1,50 @@
+import type { CatalogModel } from '../routing/catalog';
+
+/** Integer nano-dollars: counters add exactly, so concurrent settlements never drift. */
+export const NANO_PER_USD = 1_000_000_000;
+
+export const usdToNano = (usd: number): number => Math.round(usd * NANO_PER_USD);
+export const nanoToUsd = (nano: number): number => nano / NANO_PER_USD;
+
+/** Budget period of an instant: the UTC calendar month, `YYYY-MM`. */
+export function budgetMonth(at: number): string {
+  const d = new Date(at);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+export function monthStart(at: number): Date {
+  const d = new Date(at);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+}
+
+export function nextMonthStart(at: number): Date {
+  const d = new Date(at);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+}
+
+/** Completion tokens the request may produce: its max_tokens, capped by the model, else the model's cap. */
+export function maxCompletionTokens(model: CatalogModel, requested: number | null | undefined): number {
+  const cap = model.maxOutputTokens;
+  if (requested && requested > 0) return cap > 0 ? Math.min(requested, cap) : requested;
+  return cap;
+}
+
+/**
+ * The most a call can cost, in nano-USD, over every candidate it may fall back to:
+ * prompt tokens × input price + max completion tokens × output price. Rounded up, so a
+ * reservation never under-covers the real cost.
+ */
+export function worstCaseNano(
+  candidates: readonly CatalogModel[],
+  promptTokens: number,
+  requestedMaxTokens: number | null | undefined,
+): number {
+  let worst = 0;
+  for (const m of candidates) {
+    const out = maxCompletionTokens(m, requestedMaxTokens);
+    // price per 1M tokens × tokens / 1e6 × 1e9 nano = price × tokens × 1000
+    const nano = promptTokens * m.inputPer1M * 1000 + out * m.outputPer1M * 1000;
+    worst = Math.max(worst, Math.ceil(nano - 1e-6));
+  }
+  return worst;
+}

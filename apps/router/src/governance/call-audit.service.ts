@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '@app/auth';
+import { type AuditOutcome, AuditService, type PiiCount } from '@app/audit';
+
+export interface CallAuditEntry {
+  principal: Principal;
+  action: 'chat.completion' | 'embeddings';
+  requestId: string;
+  sourceIp: string | null;
+  status: number;
+  /** The alias or model the client asked for. */
+  route: string;
+  provider: string | null;
+  model: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  latencyMs: number;
+}
+
+/** denied = refused by policy (401/403/422/429), failure = anything else that is not a success. */
+export function auditOutcome(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  return [401, 403, 422, 429].includes(status) ? 'denied' : 'failure';
+}
+
+/**
+ * One audit event per router call. The audit schema has no free-form field, so the call's
+ * facts go into `resource_id` as `key=value` pairs (identifiers and numbers only: never prompt
+ * or completion text).
+ */
+export function callResourceId(e: CallAuditEntry): string {
+  return [
+    `route=${e.route}`,
+    `provider=${e.provider ?? '-'}`,
+    `model=${e.model ?? '-'}`,
+    `prompt_tokens=${e.promptTokens}`,
+    `completion_tokens=${e.completionTokens}`,
+    `cost_usd=${e.costUsd.toFixed(8)}`,
+    `latency_ms=${Math.round(e.latencyMs)}`,
+  ].join(';');
+}
+
+@Injectable()
+export class CallAuditService {
+  private readonly logger = new Logger('CallAudit');
+
+  constructor(private readonly audit: AuditService) {}
+
+  private actor(p: Principal) {
+    return {
+      tenantId: p.tenantId,
+      actorType: p.type === 'api_key' ? ('api_key' as const) : ('user' as const),
+      actorId: p.subject,
+      credentialId: p.credentialId,
+    };
+  }
+
+  call(e: CallAuditEntry): void {
+    this.safe(() =>
+      this.audit.record({
+        ...this.actor(e.principal),
+        action: e.action,
+        resourceType: 'llm_call',
+        resourceId: callResourceId(e),
+        outcome: auditOutcome(e.status),
+        statusCode: e.status,
+        requestId: e.requestId,
+        sourceIp: e.sourceIp,
+      }),
+    );
+  }
+
+  pii(
+    p: Principal,
+    blocked: boolean,
+    summary: readonly PiiCount[],
+    ctx: { requestId: string; sourceIp: string | null; resource: string },
+  ): void {
+    this.safe(() =>
+      this.audit.record({
+        ...this.actor(p),
+        action: blocked ? 'pii.blocked' : 'pii.detected',
+        resourceType: 'prompt',
+        resourceId: ctx.resource,
+        outcome: blocked ? 'denied' : 'success',
+        statusCode: blocked ? 422 : null,
+        requestId: ctx.requestId,
+        sourceIp: ctx.sourceIp,
+        piiSummary: summary,
+      }),
+    );
+  }
+
+  /** Auditing never fails or slows a call. */
+  private safe(fn: () => Promise<void>): void {
+    try {
+      fn().catch((err: unknown) => this.logger.warn(`audit event not recorded: ${(err as Error).message}`));
+    } catch (err) {
+      this.logger.warn(`audit event not recorded: ${(err as Error).message}`);
+    }
+  }
+}

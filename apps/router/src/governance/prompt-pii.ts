@@ -1,0 +1,77 @@
+import { applyPii, type PiiTypeCount } from '@app/pii';
+import type { ChatRequest, EmbeddingRequest } from '@app/providers';
+
+export type PromptPiiMode = 'off' | 'redact' | 'block';
+
+/** What the policy did: the value of the `x-atp-pii` response header. */
+export type PromptPiiAction = 'off' | 'none' | 'redacted' | 'blocked';
+
+export interface PromptPiiResult<T> {
+  body: T;
+  action: PromptPiiAction;
+  /** Entity types and counts only, never the text. */
+  summary: PiiTypeCount[];
+}
+
+function merge(into: Map<string, number>, summary: readonly PiiTypeCount[]): void {
+  for (const s of summary) into.set(s.type, (into.get(s.type) ?? 0) + s.count);
+}
+
+function finish<T>(body: T, found: Map<string, number>, mode: PromptPiiMode): PromptPiiResult<T> {
+  const summary = [...found]
+    .map(([type, count]) => ({ type, count }) as PiiTypeCount)
+    .sort((a, b) => (a.type < b.type ? -1 : 1));
+  if (!summary.length) return { body, action: 'none', summary };
+  return { body, action: mode === 'block' ? 'blocked' : 'redacted', summary };
+}
+
+/**
+ * Applies the tenant's prompt policy to every text the provider would see: message contents
+ * (strings and text parts) of every role. Tool definitions and tool-call arguments are left as
+ * they are (they are code, and rewriting them breaks the call). A new body is returned; the
+ * input is never mutated.
+ */
+export function applyPromptPii(body: ChatRequest, mode: PromptPiiMode): PromptPiiResult<ChatRequest> {
+  if (mode === 'off') return { body, action: 'off', summary: [] };
+  const piiMode = mode === 'block' ? 'block' : 'redact';
+  const found = new Map<string, number>();
+  const scan = (text: string): string => {
+    const r = applyPii(text, piiMode);
+    merge(found, r.summary);
+    return r.text;
+  };
+  const messages = body.messages.map((m) => {
+    const content = m.content;
+    if (typeof content === 'string') return { ...m, content: scan(content) };
+    if (Array.isArray(content)) {
+      return { ...m, content: content.map((p) => (p.type === 'text' ? { ...p, text: scan(p.text) } : p)) };
+    }
+    return m;
+  }) as ChatRequest['messages'];
+  return finish(found.size && mode === 'redact' ? { ...body, messages } : body, found, mode);
+}
+
+/** The same policy on embedding inputs (token-id inputs carry no text and pass as they are). */
+export function applyEmbeddingPii(
+  body: EmbeddingRequest,
+  mode: PromptPiiMode,
+): PromptPiiResult<EmbeddingRequest> {
+  if (mode === 'off') return { body, action: 'off', summary: [] };
+  const piiMode = mode === 'block' ? 'block' : 'redact';
+  const found = new Map<string, number>();
+  const scan = (text: string): string => {
+    const r = applyPii(text, piiMode);
+    merge(found, r.summary);
+    return r.text;
+  };
+  const input = body.input;
+  const next =
+    typeof input === 'string'
+      ? scan(input)
+      : (input as unknown[]).map((item) => (typeof item === 'string' ? scan(item) : item));
+  return finish(
+    found.size && mode === 'redact' ? ({ ...body, input: next } as EmbeddingRequest) : body,
+    found,
+    mode,
+  );
+}

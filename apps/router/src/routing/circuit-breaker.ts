@@ -1,0 +1,80 @@
+import type { KvStore } from '@app/cache';
+
+export interface CircuitBreakerOptions {
+  /** Failures within `windowMs` that open the circuit. */
+  failureThreshold: number;
+  windowMs: number;
+  /** How long an open circuit rejects before letting traffic probe again (half-open). */
+  openMs: number;
+}
+
+export const DEFAULT_BREAKER: CircuitBreakerOptions = {
+  failureThreshold: 5,
+  windowMs: 30_000,
+  openMs: 30_000,
+};
+
+/**
+ * A circuit per provider+model whose state lives in the KvStore, so with Redis every replica
+ * sees the same open circuit. Open = a key with a TTL; failures = a windowed counter. After the
+ * open period the next failure (the counter still counts the window) re-opens at once; a success
+ * resets the counter.
+ */
+export class CircuitBreaker {
+  /** Last known open/closed state per circuit, so routing reads Redis at most once a second per circuit. */
+  private readonly known = new Map<string, { open: boolean; at: number }>();
+
+  constructor(
+    private readonly kv: KvStore,
+    private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
+    private readonly refreshMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private static key(provider: string, model: string, part: 'open' | 'fails'): string {
+    return `cb:${part}:${provider}:${model}`;
+  }
+
+  /**
+   * Whether the circuit is open. A state read less than `refreshMs` ago is answered from memory,
+   * so the hot path waits on Redis at most once a second per circuit; another replica's change
+   * is seen within about a second.
+   */
+  async isOpen(provider: string, model: string): Promise<boolean> {
+    const key = CircuitBreaker.key(provider, model, 'open');
+    const known = this.known.get(key);
+    if (known && this.now() - known.at < this.refreshMs) return known.open;
+    return this.read(key);
+  }
+
+  /** Reads the shared state now (bypassing the local copy). */
+  async isOpenNow(provider: string, model: string): Promise<boolean> {
+    return this.read(CircuitBreaker.key(provider, model, 'open'));
+  }
+
+  private async read(key: string): Promise<boolean> {
+    const open = (await this.kv.get(key)) !== null;
+    this.known.set(key, { open, at: this.now() });
+    return open;
+  }
+
+  /** @returns true when this failure opened the circuit */
+  async recordFailure(provider: string, model: string): Promise<boolean> {
+    const fails = await this.kv.incrBy(
+      CircuitBreaker.key(provider, model, 'fails'),
+      1,
+      this.options.windowMs,
+    );
+    if (fails >= this.options.failureThreshold) {
+      const key = CircuitBreaker.key(provider, model, 'open');
+      await this.kv.set(key, String(this.now()), this.options.openMs);
+      this.known.set(key, { open: true, at: this.now() });
+      return true;
+    }
+    return false;
+  }
+
+  async recordSuccess(provider: string, model: string): Promise<void> {
+    await this.kv.del(CircuitBreaker.key(provider, model, 'fails'));
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { KV_STORE, type KvStore } from '@app/cache';
+import { gauge } from '@app/observability';
+import { ProviderRegistry } from '@app/providers';
+import type { CatalogModel, ModelKind } from './catalog';
+import { CircuitBreaker } from './circuit-breaker';
+import { type Catalog, type ResolvedRoute, resolveModel } from './resolve-model';
+import { CATALOG } from './routing.tokens';
+import { RoutingStatsStore } from './routing-stats.store';
+import { orderCandidates } from './strategies';
+
+export interface RoutePlan {
+  route: ResolvedRoute;
+  /** Candidates in the order to try them; open circuits are moved to the end. */
+  attempts: CatalogModel[];
+}
+
+@Injectable()
+export class RoutingService {
+  readonly breaker: CircuitBreaker;
+  private readonly circuitOpen = gauge({
+    name: 'atp_circuit_open',
+    help: '1 while the circuit of a provider+model is open',
+    labelNames: ['provider', 'model'],
+  });
+
+  constructor(
+    @Inject(CATALOG) readonly catalog: Catalog,
+    private readonly registry: ProviderRegistry,
+    private readonly stats: RoutingStatsStore,
+    @Inject(KV_STORE) kv: KvStore,
+  ) {
+    this.breaker = new CircuitBreaker(kv);
+  }
+
+  configuredProviders(): Set<string> {
+    return new Set(this.registry.ids());
+  }
+
+  async plan(model: string, kind: ModelKind): Promise<RoutePlan> {
+    const route = resolveModel(model, kind, this.catalog, this.configuredProviders());
+    const ordered = orderCandidates(route, (m) => this.stats.get(m.provider, m.upstream));
+    const open = await Promise.all(
+      ordered.map((m) => this.breaker.isOpen(m.provider, m.upstream).catch(() => false)),
+    );
+    for (const [i, m] of ordered.entries())
+      this.circuitOpen.set({ provider: m.provider, model: m.id }, open[i] ? 1 : 0);
+    // An open circuit is skipped while others remain; if all are open the least bad is still tried.
+    const attempts = [...ordered.filter((_, i) => !open[i]), ...ordered.filter((_, i) => open[i])];
+    return { route, attempts };
+  }
+
+  async recordOutcome(model: CatalogModel, ok: boolean, latencyMs: number | null): Promise<void> {
+    await this.stats.record(model.provider, model.upstream, ok, latencyMs);
+    try {
+      if (ok) await this.breaker.recordSuccess(model.provider, model.upstream);
+      else if (await this.breaker.recordFailure(model.provider, model.upstream)) {
+        this.circuitOpen.set({ provider: model.provider, model: model.id }, 1);
+      }
+    } catch {
+      // The breaker is advisory: a Redis hiccup must not fail the request.
+    }
+  }
+}

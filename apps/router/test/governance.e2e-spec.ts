@@ -1,0 +1,291 @@
+import OpenAI from 'openai';
+import request from 'supertest';
+import { AuditService } from '@app/audit';
+import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
+import { AppModule } from '../src/app.module';
+import { AdmissionService } from '../src/governance/admission.service';
+import { UsageRecorder } from '../src/usage/usage-recorder';
+import {
+  type FakeUpstream,
+  startFakeUpstream,
+  tenantWithKey,
+  writeRoutingConfig,
+} from './governance-helpers';
+
+const CARD = '4111 1111 1111 1111';
+const EMAIL = 'jane.doe@example.com';
+
+describe(`router governance: limits, budgets, allow-lists, PII, audit (${SERVICES_LABEL})`, () => {
+  let upstream: FakeUpstream;
+  let testEnv: TestEnv;
+  let booted: BootedApp;
+
+  const chat = (key: string, body: Record<string, unknown>) =>
+    request(booted.url)
+      .post('/v1/chat/completions')
+      .set('authorization', `Bearer ${key}`)
+      .send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...body });
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    testEnv = await createTestEnv({
+      OPENAI_API_KEY: 'sk-fake-openai',
+      OPENAI_BASE_URL: upstream.openaiBaseUrl,
+    });
+    testEnv.env.ATP_ROUTING_CONFIG = writeRoutingConfig(testEnv.dataDir);
+    booted = await bootApp('router', AppModule, testEnv.env);
+  });
+  beforeEach(() => upstream.reset());
+  afterAll(async () => {
+    await booted?.close();
+    await upstream?.close();
+    await testEnv?.cleanup();
+  });
+
+  it('requests per minute per key: x-ratelimit headers, then 429 with Retry-After and the envelope', async () => {
+    const { key } = await tenantWithKey(booted, {}, { rpm: 3 });
+    for (let n = 0; n < 3; n++) {
+      const ok = await chat(key, {}).expect(200);
+      expect(ok.headers['x-ratelimit-limit-requests']).toBe('3');
+      expect(ok.headers['x-ratelimit-remaining-requests']).toBe(String(2 - n));
+      expect(ok.headers['x-ratelimit-reset-requests']).toMatch(/^(\d+m)?\d+(\.\d+)?s$|^\d+ms$/);
+    }
+    const limited = await chat(key, {}).expect(429);
+    expect(limited.body.error).toEqual(
+      expect.objectContaining({ type: 'rate_limit_error', code: 'rate_limit_exceeded' }),
+    );
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.headers['x-ratelimit-remaining-requests']).toBe('0');
+    expect(upstream.requests).toHaveLength(3);
+  });
+
+  it('tokens per minute charge the estimate (prompt + max_tokens) up front and settle to the real usage', async () => {
+    const { key } = await tenantWithKey(booted, { tpm: 1000 });
+    upstream.setBehaviour({ usage: { prompt: 10, completion: 5 } });
+    const first = await chat(key, { max_tokens: 900 }).expect(200);
+    // estimate: 4 framing + 1 token of "hi" + 900 = 905 charged up front
+    expect(first.headers['x-ratelimit-remaining-tokens']).toBe('95');
+    // settled to 15 real tokens: 985 left, so a request estimated at 905 fits again
+    await waitFor(async () => (await chat(key, { max_tokens: 900 })).status === 200);
+    const tooBig = await chat(key, { max_tokens: 1000 }).expect(429);
+    expect(tooBig.body.error.code).toBe('tokens_limit_exceeded');
+    expect(tooBig.headers['x-ratelimit-limit-tokens']).toBe('1000');
+  });
+
+  it('concurrent requests per key: the excess is refused while the slots are taken', async () => {
+    const { key } = await tenantWithKey(booted, {}, { concurrency: 2 });
+    upstream.setBehaviour({ latencyMs: 800 });
+    const results = await Promise.all(Array.from({ length: 5 }, () => chat(key, {})));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 429, 429, 429]);
+    expect(results.find((r) => r.status === 429)!.body.error.code).toBe('concurrency_limit_exceeded');
+    upstream.setBehaviour({});
+    await chat(key, {}).expect(200); // slots were released
+  });
+
+  it('budget: 200 concurrent calls reserving $0.02 and costing $0.01 never overspend $1.00', async () => {
+    const { tenantId, key } = await tenantWithKey(booted, { monthlyBudgetUsd: 1 });
+    upstream.setBehaviour({ latencyMs: 30, usage: { prompt: 5, completion: 1 } });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => chat(key, { model: 'budget-model' })),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status !== 200);
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(r.body.error.code).toBe('budget_exceeded');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    for (const r of ok) expect(r.headers['x-atp-cost-usd']).toBe('0.01000000');
+    // at least the reservable amount (50 × $0.02) got through, never more than $1.00 worth
+    expect(ok.length).toBeGreaterThanOrEqual(50);
+    expect(ok.length).toBeLessThanOrEqual(100);
+    expect(refused.length).toBeGreaterThan(0);
+    await booted.app.get(UsageRecorder).flush();
+    const usage = await request(booted.url)
+      .get('/v1/usage?group_by=model')
+      .set('authorization', `Bearer ${key}`)
+      .expect(200);
+    expect(usage.body.totals.cost_usd).toBeLessThanOrEqual(1);
+    expect(usage.body.totals.cost_usd).toBeCloseTo(ok.length * 0.01, 8);
+    const status = await waitForValue(
+      () => booted.app.get(AdmissionService).budgetStatus(tenantId),
+      (s) => s?.reservedUsd === 0,
+    );
+    expect(status).toEqual({ spentUsd: expect.closeTo(ok.length * 0.01, 8), reservedUsd: 0 });
+    expect(upstream.requests).toHaveLength(ok.length);
+  });
+
+  it('a stream cancelled mid-way is settled at its real (delivered) usage and releases its reservation', async () => {
+    const { tenantId, key } = await tenantWithKey(booted, { monthlyBudgetUsd: 10 });
+    upstream.setBehaviour({
+      chunkDelayMs: 150,
+      text: 'one two three four five six seven eight nine ten eleven twelve',
+    });
+    const client = new OpenAI({ apiKey: key, baseURL: `${booted.url}/v1`, maxRetries: 0, timeout: 10_000 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'stream-model', messages: [{ role: 'user', content: 'count' }], stream: true },
+      { signal: controller.signal },
+    );
+    let chunks = 0;
+    try {
+      for await (const _ of stream) {
+        if (++chunks === 3) controller.abort();
+      }
+    } catch {
+      // the SDK may end the iteration quietly or throw on abort: both are a cancel
+    }
+    expect(chunks).toBe(3);
+    await waitFor(async () => upstream.requests[0]?.closedEarly === true);
+    const admission = booted.app.get(AdmissionService);
+    const status = await waitForValue(
+      () => admission.budgetStatus(tenantId),
+      (s) => !!s && s.reservedUsd === 0 && s.spentUsd > 0,
+    );
+    expect(status!.reservedUsd).toBe(0);
+    // billed for what was delivered before the cancel: a few tokens at $0.001 — less than the
+    // whole 12-word answer ($0.012), far less than the $0.10 reserved
+    expect(status!.spentUsd).toBeGreaterThan(0);
+    expect(status!.spentUsd).toBeLessThan(0.012);
+    await booted.app.get(UsageRecorder).flush();
+    const usage = await request(booted.url)
+      .get('/v1/usage?group_by=model')
+      .set('authorization', `Bearer ${key}`)
+      .expect(200);
+    expect(usage.body.totals.cost_usd).toBeCloseTo(status!.spentUsd, 8);
+  });
+
+  it('model allow-list: 403 outside it, /v1/models lists only allowed ones (tenant and key lists both apply)', async () => {
+    const { key } = await tenantWithKey(
+      booted,
+      { allowedModels: ['gpt-4o-mini', 'gpt-4o', 'cheap'] },
+      { allowedModels: ['gpt-4o-mini', 'cheap'] },
+    );
+    await chat(key, { model: 'gpt-4o-mini' }).expect(200);
+    const denied = await chat(key, { model: 'gpt-4o' }).expect(403);
+    expect(denied.body.error).toEqual(
+      expect.objectContaining({ type: 'permission_error', code: 'model_not_allowed', param: 'model' }),
+    );
+    expect(denied.body.error.message).toContain('gpt-4o');
+    await chat(key, { model: 'best' }).expect(403);
+    const models = await request(booted.url)
+      .get('/v1/models')
+      .set('authorization', `Bearer ${key}`)
+      .expect(200);
+    expect(models.body.data.map((m: { id: string }) => m.id).sort()).toEqual(['cheap', 'gpt-4o-mini']);
+    const emb = await request(booted.url)
+      .post('/v1/embeddings')
+      .set('authorization', `Bearer ${key}`)
+      .send({ model: 'text-embedding-3-small', input: 'x' });
+    expect(emb.status).toBe(403);
+    expect(upstream.requests.map((r) => r.body.model)).toEqual(['gpt-4o-mini']);
+  });
+
+  it('PII redact: neither the email nor the card reaches the upstream; block: 422 and nothing is sent', async () => {
+    const redact = await tenantWithKey(booted, { piiMode: 'redact' });
+    const prompt = `Contact ${EMAIL} and charge card ${CARD}`;
+    const ok = await chat(redact.key, { messages: [{ role: 'user', content: prompt }] }).expect(200);
+    expect(ok.headers['x-atp-pii']).toBe('redacted');
+    expect(upstream.requests).toHaveLength(1);
+    const sent = JSON.stringify(upstream.requests[0].body);
+    expect(sent).not.toContain(EMAIL);
+    expect(sent).not.toContain(CARD);
+    expect(sent).not.toContain(CARD.replace(/ /g, ''));
+    expect(sent).toContain('<EMAIL>');
+
+    const block = await tenantWithKey(booted, { piiMode: 'block' });
+    upstream.reset();
+    const refused = await chat(block.key, { messages: [{ role: 'user', content: prompt }] }).expect(422);
+    expect(refused.body.error).toEqual(
+      expect.objectContaining({ type: 'policy_error', code: 'pii_blocked' }),
+    );
+    expect(refused.headers['x-atp-pii']).toBe('blocked');
+    const clean = await chat(block.key, { messages: [{ role: 'user', content: 'nothing personal' }] }).expect(
+      200,
+    );
+    expect(clean.headers['x-atp-pii']).toBe('none');
+    expect(upstream.requests).toHaveLength(1);
+    expect(JSON.stringify(upstream.requests[0].body)).toContain('nothing personal');
+
+    const audit = booted.app.get(AuditService);
+    await audit.flush();
+    const detected = (await audit.list(redact.tenantId, { action: 'pii.detected' })).items;
+    expect(detected).toHaveLength(1);
+    expect(detected[0].pii_summary).toEqual([
+      { type: 'CREDIT_CARD', count: 1 },
+      { type: 'EMAIL', count: 1 },
+    ]);
+    const blocked = (await audit.list(block.tenantId, { action: 'pii.blocked' })).items;
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0].status_code).toBe(422);
+    expect(JSON.stringify([...detected, ...blocked])).not.toContain('jane');
+  });
+
+  it('audits one chat.completion / embeddings event per request, with no prompt or completion text', async () => {
+    const { tenantId, key } = await tenantWithKey(booted, {}, { rpm: 2 });
+    upstream.setBehaviour({ usage: { prompt: 7, completion: 3 } });
+    await chat(key, { messages: [{ role: 'user', content: 'secret recipe' }] }).expect(200);
+    await request(booted.url)
+      .post('/v1/embeddings')
+      .set('authorization', `Bearer ${key}`)
+      .send({ model: 'text-embedding-3-small', input: 'secret recipe' })
+      .expect(200);
+    await chat(key, {}).expect(429);
+    const audit = booted.app.get(AuditService);
+    await audit.flush();
+    const calls = (await audit.list(tenantId, { action: 'chat.completion' })).items;
+    expect(calls.map((c) => c.outcome).sort()).toEqual(['denied', 'success']);
+    const ok = calls.find((c) => c.outcome === 'success')!;
+    expect(ok.resource_id).toContain('provider=openai');
+    expect(ok.resource_id).toContain('model=gpt-4o-mini');
+    expect(ok.resource_id).toContain('prompt_tokens=7');
+    expect(ok.resource_id).toContain('completion_tokens=3');
+    expect(ok.resource_id).toMatch(/cost_usd=0\.\d{8}/);
+    expect(ok.resource_id).toMatch(/latency_ms=\d+/);
+    expect(ok.actor_type).toBe('api_key');
+    expect(calls.find((c) => c.outcome === 'denied')!.status_code).toBe(429);
+    const emb = (await audit.list(tenantId, { action: 'embeddings' })).items;
+    expect(emb).toHaveLength(1);
+    const all = JSON.stringify((await audit.list(tenantId)).items);
+    expect(all).not.toContain('secret recipe');
+    expect(all).not.toContain('Hello from the fake upstream');
+  });
+
+  it('SSE responses carry the rate-limit and PII headers too', async () => {
+    const { key } = await tenantWithKey(booted, { rpm: 10, tpm: 100_000 });
+    const res = await fetch(`${booted.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('x-ratelimit-remaining-requests')).toBe('9');
+    expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
+    expect(res.headers.get('x-atp-pii')).toBe('off');
+    expect(await res.text()).toContain('[DONE]');
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function waitForValue<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
