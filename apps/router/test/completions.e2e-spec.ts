@@ -158,6 +158,46 @@ describe(`router chat completions through the official openai SDK (${SERVICES_LA
     expect(res.body.error.type).toBe('authentication_error');
   });
 
+  it('response cache: opt-in per request, hit replays JSON and streams, bypass and refresh go upstream', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `cache me ${Date.now()}` }] };
+    const send = (headers: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      request(booted.url)
+        .post('/v1/chat/completions')
+        .set('authorization', `Bearer ${token}`)
+        .set(headers)
+        .send({ ...body, ...extra });
+    const first = await send({ 'x-atp-cache-ttl': '60' }).expect(200);
+    expect(first.headers['x-atp-cache']).toBe('miss');
+    await new Promise((r) => setTimeout(r, 50)); // the store is written off the response path
+    const second = await send({ 'x-atp-cache-ttl': '60' }).expect(200);
+    expect(second.headers['x-atp-cache']).toBe('hit');
+    expect(second.headers['x-atp-attempts']).toBe('0');
+    expect(second.body.choices[0].message.content).toBe(first.body.choices[0].message.content);
+    expect(upstream.requests).toHaveLength(1);
+
+    const stream = await send({ 'x-atp-cache-ttl': '60' }, { stream: true }).expect(200);
+    expect(stream.headers['x-atp-cache']).toBe('hit');
+    const text = stream.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)).choices[0]?.delta?.content ?? '')
+      .join('');
+    expect(text).toBe(first.body.choices[0].message.content);
+    expect(stream.text.trim().endsWith('data: [DONE]')).toBe(true);
+    expect(upstream.requests).toHaveLength(1);
+
+    expect(
+      (await send({ 'x-atp-cache-ttl': '60', 'x-atp-cache': 'bypass' }).expect(200)).headers['x-atp-cache'],
+    ).toBe('bypass');
+    expect(
+      (await send({ 'x-atp-cache-ttl': '60', 'x-atp-cache': 'refresh' }).expect(200)).headers['x-atp-cache'],
+    ).toBe('miss');
+    expect(upstream.requests).toHaveLength(3);
+    expect((await send({}).expect(200)).headers['x-atp-cache']).toBe('bypass'); // not opted in
+    const bad = await send({ 'x-atp-cache-ttl': 'forever' }).expect(400);
+    expect(bad.body.error.message).toMatch(/x-atp-cache-ttl/);
+  });
+
   it('usage rows are recorded and aggregated by /v1/usage', async () => {
     await client.chat.completions.create({
       model: 'gpt-4o',

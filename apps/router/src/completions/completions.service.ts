@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
+import { KV_STORE, type KvStore } from '@app/cache';
 import { AtpError, mapError } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   type ChatChunk,
   type ChatRequest,
@@ -12,12 +14,20 @@ import {
   ProviderRegistry,
   type Usage,
 } from '@app/providers';
+import {
+  cacheKey,
+  type CacheResult,
+  ChunkAssembler,
+  parseDirective,
+  replayAsChunks,
+  ResponseCache,
+} from '../cache/response-cache';
 import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { type AdmittedChat, ChatAdmission } from './chat-admission';
 import { completionMetrics as m } from './completions.metrics';
-import { type AttemptHooks, DEFAULT_POLICY, runWithFallback } from './fallback';
+import { type AttemptHooks, type AttemptPolicy, policyFromEnv, runWithFallback } from './fallback';
 
 interface RequestScope {
   principal: Principal;
@@ -27,19 +37,66 @@ interface RequestScope {
   route: string;
   /** Governance state: the admission to settle, headers for the SSE head, the session. */
   admitted: AdmittedChat;
+  /** Response cache: the key when caching applies to this request, and what the cache did. */
+  cache: { key: string | null; ttlSeconds: number; result: CacheResult };
 }
+
+const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
 
 /** POST /v1/chat/completions: route, call with retries and fallbacks, answer as JSON or SSE, record usage. */
 @Injectable()
 export class CompletionsService {
   private readonly logger = new Logger(CompletionsService.name);
+  private readonly policy: AttemptPolicy;
+  private readonly cache: ResponseCache;
+  private readonly defaultCacheTtl: number;
 
   constructor(
     private readonly routing: RoutingService,
     private readonly registry: ProviderRegistry,
     private readonly usage: UsageRecorder,
     private readonly governance: ChatAdmission,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig<'router'>,
+    @Inject(KV_STORE) kv: KvStore,
+  ) {
+    this.policy = policyFromEnv(config.env);
+    this.cache = new ResponseCache(kv);
+    this.defaultCacheTtl = config.env.ATP_CACHE_TTL_SECONDS;
+  }
+
+  /**
+   * Caching applies to routes configured with `cache: true` and to requests that send
+   * `x-atp-cache-ttl: <seconds>`; `x-atp-cache: bypass` skips it, `refresh` re-asks the provider
+   * and stores the new answer.
+   */
+  private cachePlan(
+    req: FastifyRequest,
+    tenantId: string,
+    route: string,
+    routeCaches: boolean,
+    body: ChatRequest,
+  ) {
+    const directive = parseDirective(req.headers['x-atp-cache']);
+    const ttlHeader = req.headers['x-atp-cache-ttl'];
+    let ttlSeconds = this.defaultCacheTtl;
+    if (typeof ttlHeader === 'string') {
+      const n = Number(ttlHeader);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_CACHE_TTL_SECONDS) {
+        throw AtpError.badRequest(
+          'invalid_request',
+          `x-atp-cache-ttl must be 1..${MAX_CACHE_TTL_SECONDS} seconds`,
+        );
+      }
+      ttlSeconds = n;
+    }
+    const enabled = (routeCaches || typeof ttlHeader === 'string') && directive !== 'bypass';
+    return {
+      directive,
+      key: enabled ? cacheKey(tenantId, route, body) : null,
+      ttlSeconds,
+      result: (enabled ? 'miss' : 'bypass') as CacheResult,
+    };
+  }
 
   private hooks(): AttemptHooks {
     return {
@@ -75,6 +132,7 @@ export class CompletionsService {
     const admitted = await this.governance.admit(principal, raw, req, reply, started);
     const { body, plan } = admitted;
     const controller = this.clientSignal(reply);
+    const cache = this.cachePlan(req, principal.tenantId, plan.route.route, plan.route.cache, body);
     const scope: RequestScope = {
       principal,
       requestId: admitted.requestId,
@@ -82,14 +140,22 @@ export class CompletionsService {
       signal: controller.signal,
       route: plan.route.route,
       admitted,
+      cache: { key: cache.key, ttlSeconds: cache.ttlSeconds, result: cache.result },
     };
+    if (cache.key && cache.directive === 'use') {
+      const hit = await this.cache.get(cache.key);
+      m.cache.inc({ result: hit ? 'hit' : 'miss' });
+      if (hit) return this.serveCached(scope, body, hit, reply);
+    } else if (!cache.key) {
+      m.cache.inc({ result: 'bypass' });
+    }
     if (body.stream) return this.stream(scope, body, plan.attempts, reply);
 
     let outcome;
     try {
       outcome = await runWithFallback(
         plan.attempts,
-        DEFAULT_POLICY,
+        this.policy,
         controller.signal,
         (model, timeoutMs) =>
           this.registry
@@ -113,15 +179,74 @@ export class CompletionsService {
     });
     this.governance.remember(admitted, result.choices[0]?.message.content);
     const response: ChatResponse = { ...result, model: model.id };
+    if (scope.cache.key) void this.cache.set(scope.cache.key, response, scope.cache.ttlSeconds);
     reply
       .header('x-atp-provider', model.provider)
       .header('x-atp-model', model.id)
       .header('x-atp-route', scope.route)
       .header('x-atp-attempts', String(attempts))
-      .header('x-atp-cache', 'bypass')
+      .header('x-atp-cache', scope.cache.result)
       .header('x-atp-cost-usd', cost.toFixed(8))
       .status(200)
       .send(response);
+  }
+
+  /** A cached answer: no provider call, nothing billed (the usage row says cached). */
+  private async serveCached(scope: RequestScope, body: ChatRequest, hit: ChatResponse, reply: FastifyReply) {
+    scope.cache.result = 'hit';
+    const model = this.routing.catalog.models.get(hit.model) ?? {
+      ...(this.routing.catalog.models.get('mock-1') as CatalogModel),
+      id: hit.model,
+      provider: 'cache',
+    };
+    this.record(scope, model, hit.usage, {
+      status: 200,
+      outcome: 'ok',
+      cost: 0,
+      attempts: 0,
+      stream: !!body.stream,
+      ttftMs: 0,
+      cached: true,
+    });
+    if (!body.stream) {
+      reply
+        .header('x-atp-provider', model.provider)
+        .header('x-atp-model', model.id)
+        .header('x-atp-route', scope.route)
+        .header('x-atp-attempts', '0')
+        .header('x-atp-cache', 'hit')
+        .header('x-atp-cost-usd', (0).toFixed(8))
+        .status(200)
+        .send(hit);
+      return;
+    }
+    const write = this.openSse(reply, scope, model, 0);
+    for (const chunk of replayAsChunks(hit)) await write(JSON.stringify(chunk));
+    await write('[DONE]');
+    if (!reply.raw.destroyed) reply.raw.end();
+  }
+
+  /** Sends the SSE head and returns a writer that respects backpressure. */
+  private openSse(reply: FastifyReply, scope: RequestScope, model: CatalogModel, attempts: number) {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-request-id': scope.requestId,
+      'x-atp-provider': model.provider,
+      'x-atp-model': model.id,
+      'x-atp-route': scope.route,
+      'x-atp-attempts': String(attempts),
+      'x-atp-cache': scope.cache.result,
+      ...scope.admitted.headers,
+    });
+    return async (data: string) => {
+      if (raw.destroyed) return;
+      if (!raw.write(`data: ${data}\n\n`))
+        await new Promise<void>((r) => raw.once('drain', () => r()).once('close', () => r()));
+    };
   }
 
   private async stream(
@@ -134,7 +259,7 @@ export class CompletionsService {
     try {
       outcome = await runWithFallback(
         candidates,
-        DEFAULT_POLICY,
+        this.policy,
         scope.signal,
         async (model, timeoutMs) => {
           const iterator = this.registry
@@ -158,25 +283,9 @@ export class CompletionsService {
     const ttftMs = Date.now() - scope.started;
     m.providerTtft.observe({ provider: model.provider, model: model.id }, ttftMs / 1000);
 
-    reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-request-id': scope.requestId,
-      'x-atp-provider': model.provider,
-      'x-atp-model': model.id,
-      'x-atp-route': scope.route,
-      'x-atp-attempts': String(attempts),
-      'x-atp-cache': 'bypass',
-      ...scope.admitted.headers,
-    });
-    const write = async (data: string) => {
-      if (raw.destroyed) return;
-      if (!raw.write(`data: ${data}\n\n`))
-        await new Promise<void>((r) => raw.once('drain', () => r()).once('close', () => r()));
-    };
+    const write = this.openSse(reply, scope, model, attempts);
+    const assembler = scope.cache.key ? new ChunkAssembler() : null;
 
     let usage: Usage | null = null;
     let completionChars = 0;
@@ -185,6 +294,7 @@ export class CompletionsService {
     let outcomeLabel = 'ok';
     const forward = async (chunk: ChatChunk) => {
       if (chunk.usage) usage = chunk.usage;
+      assembler?.add({ ...chunk, model: model.id });
       for (const c of chunk.choices) {
         completionChars += (c.delta.content ?? '').length;
         if (scope.admitted.session && c.index === 0) answer += c.delta.content ?? '';
@@ -234,6 +344,8 @@ export class CompletionsService {
         ttftMs,
       });
       if (outcomeLabel === 'ok') this.governance.remember(scope.admitted, answer);
+      const complete = outcomeLabel === 'ok' && usage ? assembler?.build(usage) : null;
+      if (complete && scope.cache.key) void this.cache.set(scope.cache.key, complete, scope.cache.ttlSeconds);
     }
   }
 
@@ -281,6 +393,7 @@ export class CompletionsService {
       attempts: number;
       stream: boolean;
       ttftMs: number | null;
+      cached?: boolean;
     },
   ): void {
     m.tokens.inc({ direction: 'input' }, usage.prompt_tokens);
@@ -306,7 +419,7 @@ export class CompletionsService {
       ttftMs: r.ttftMs,
       status: r.status,
       outcome: r.outcome,
-      cached: false,
+      cached: r.cached ?? false,
       estimated: Boolean(usage.estimated),
       stream: r.stream,
       attempts: r.attempts,

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
 import { mapError } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   estimateEmbeddingTokens,
   type EmbeddingRequest,
@@ -15,11 +16,13 @@ import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { completionMetrics as m } from './completions.metrics';
-import { DEFAULT_POLICY, runWithFallback } from './fallback';
+import { type AttemptPolicy, policyFromEnv, runWithFallback } from './fallback';
 
 /** POST /v1/embeddings: governance, route with fallbacks, record usage, settle, audit. */
 @Injectable()
 export class EmbeddingsService {
+  private readonly policy: AttemptPolicy;
+
   constructor(
     private readonly routing: RoutingService,
     private readonly registry: ProviderRegistry,
@@ -27,7 +30,10 @@ export class EmbeddingsService {
     private readonly governance: GovernanceService,
     private readonly admission: AdmissionService,
     private readonly audit: CallAuditService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig<'router'>,
+  ) {
+    this.policy = policyFromEnv(config.env);
+  }
 
   async create(
     principal: Principal,
@@ -64,8 +70,8 @@ export class EmbeddingsService {
       try {
         outcome = await runWithFallback(
           plan.attempts,
-          DEFAULT_POLICY,
-          AbortSignal.timeout(DEFAULT_POLICY.deadlineMs),
+          this.policy,
+          AbortSignal.timeout(this.policy.deadlineMs),
           (candidate, timeoutMs) =>
             this.registry
               .getAdapter(candidate.provider)

