@@ -347,6 +347,49 @@ describe(`memory API on ${SERVICES_LABEL}`, () => {
     }
   });
 
+  it('quotas hold under concurrent writes: exactly the quota is stored, the usage row agrees', async () => {
+    const settings = gateway.app.get(MemorySettings);
+    const own = await createTenant(gateway, 'quota race tenant');
+    const q = client(gateway, own.key);
+    const saved = settings.quotaRecords;
+    try {
+      settings.quotaRecords = 5;
+      const puts = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => q.put(`/v1/memory/race/k${i}`, { value: `v${i}` })),
+      );
+      const statuses = puts.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+      for (const over of puts.filter((r) => r.status === 429)) {
+        expectError(over, 429, 'memory_quota_exceeded');
+      }
+      const ds = gateway.app.get(DataSource);
+      const p = ds.options.type === 'postgres' ? '$1' : '?';
+      const [stored] = (await ds.query(`SELECT COUNT(*) AS n FROM memory_records WHERE tenant_id = ${p}`, [
+        own.tenantId,
+      ])) as { n: number | string }[];
+      const [used] = (await ds.query(`SELECT records, bytes FROM memory_usage WHERE tenant_id = ${p}`, [
+        own.tenantId,
+      ])) as { records: number | string; bytes: number | string }[];
+      expect(Number(stored!.n)).toBe(5);
+      expect(Number(used!.records)).toBe(5);
+      // Rewrites of stored records change no count: all of them pass at the quota.
+      const rewrites = await Promise.all(
+        puts
+          .filter((r) => r.status === 201)
+          .map((r) => q.put(`/v1/memory/race/${r.body.key as string}`, { value: 'w' })),
+      );
+      expect(rewrites.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      const [after] = (await ds.query(`SELECT records, bytes FROM memory_usage WHERE tenant_id = ${p}`, [
+        own.tenantId,
+      ])) as { records: number | string; bytes: number | string }[];
+      expect(Number(after!.records)).toBe(5);
+      expect(Number(after!.bytes)).toBe(5 * Buffer.byteLength(JSON.stringify('w')));
+    } finally {
+      settings.quotaRecords = saved;
+    }
+  });
+
   it('PII: redact by default; the tenant, the key and the namespace may choose another mode', async () => {
     const own = await createTenant(gateway, 'pii tenant');
     const p = client(gateway, own.key);

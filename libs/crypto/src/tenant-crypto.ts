@@ -28,6 +28,8 @@ interface CacheEntry {
  */
 export class TenantCrypto {
   private readonly cache = new Map<string, CacheEntry>();
+  /** HKDF output per cached data key object: derived once, gone with the key (weakly held). */
+  private readonly indexKeys = new WeakMap<DataKey, Buffer>();
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
 
@@ -60,7 +62,13 @@ export class TenantCrypto {
    * too (same normalisation), then match tokens.
    */
   async blindIndex(tenantId: string, text: string, options?: TokenizeOptions): Promise<string[]> {
-    return blindIndex(deriveBlindIndexKey(await this.currentDataKey(tenantId)), text, options);
+    const dataKey = await this.currentDataKey(tenantId);
+    let indexKey = this.indexKeys.get(dataKey);
+    if (!indexKey) {
+      indexKey = deriveBlindIndexKey(dataKey);
+      this.indexKeys.set(dataKey, indexKey);
+    }
+    return blindIndex(indexKey, text, options);
   }
 
   /** The tenant's key for the PII `hash` operator. */

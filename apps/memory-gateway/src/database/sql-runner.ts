@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { escapeLiteral, type Pool, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 
 /** One SQL statement with `?` placeholders (rewritten to `$n` on PostgreSQL). */
 export interface SqlStatement {
   sql: string;
   params: readonly unknown[];
+  /** See {@link deferred}. */
+  deferred?: boolean;
 }
 
 export interface SqlResult {
@@ -22,6 +25,20 @@ export interface SqlResult {
 export type SqlPlan<T> = Generator<SqlStatement, T, SqlResult>;
 
 export const sql = (text: string, ...params: unknown[]): SqlStatement => ({ sql: text, params });
+
+/**
+ * A statement of a transaction whose result the plan does not read (it receives an empty
+ * result). On PostgreSQL it is sent later, in one round trip with the next statement or with the
+ * COMMIT, so a plan's trailing writes cost one round trip and no row lock they take waits on this
+ * process between the statement and the COMMIT. Its errors roll the transaction back as usual.
+ */
+export const deferred = (text: string, ...params: unknown[]): SqlStatement => ({
+  sql: text,
+  params,
+  deferred: true,
+});
+
+const EMPTY: SqlResult = { rows: [], changes: 0 };
 
 const BUSY_WAIT_MS = 5_000;
 
@@ -52,34 +69,48 @@ export class SqlRunner {
       if (this.sqlite().inTransaction) await this.sqliteIdle();
       return this.execSqlite(statement);
     }
-    const qr = this.ds.createQueryRunner();
-    try {
-      return toResult(await qr.query(toPg(statement.sql), [...statement.params], true));
-    } finally {
-      await qr.release();
-    }
+    return toResult(await this.pool().query(toPg(statement.sql), [...statement.params]));
   }
 
+  /**
+   * On the pool's raw client (no per-statement ORM work). Deferred statements wait in `batch` and
+   * go out as one multi-statement simple query (values inlined as literals, since that protocol
+   * takes no parameters) with the next statement, or with the COMMIT: PostgreSQL stops at the
+   * first error of a batch, and the transaction is rolled back.
+   */
   private async transactionPg<T>(plan: () => SqlPlan<T>): Promise<T> {
-    const qr = this.ds.createQueryRunner();
-    await qr.connect();
+    const client = await this.pool().connect();
+    const batch: string[] = ['BEGIN'];
+    let begun = false;
+    let broken: Error | undefined;
+    const send = async (): Promise<QueryResult> => {
+      begun = true;
+      const text = batch.join(';\n');
+      batch.length = 0;
+      const res = (await client.query(text)) as QueryResult | QueryResult[];
+      return Array.isArray(res) ? res[res.length - 1]! : res;
+    };
     try {
-      await qr.startTransaction();
-      try {
-        const gen = plan();
-        let step = gen.next();
-        while (!step.done) {
-          const res = await qr.query(toPg(step.value.sql), [...step.value.params], true);
-          step = gen.next(toResult(res));
-        }
-        await qr.commitTransaction();
-        return step.value;
-      } catch (err) {
-        await qr.rollbackTransaction().catch(() => undefined);
-        throw err;
+      const gen = plan();
+      let step = gen.next();
+      while (!step.done) {
+        batch.push(inlineStatement(step.value));
+        step = gen.next(step.value.deferred ? EMPTY : toResult(await send()));
       }
+      batch.push('COMMIT');
+      const commit = await send();
+      // COMMIT of a transaction that failed answers ROLLBACK: never report that as a success.
+      if (commit.command !== 'COMMIT') throw new Error(`transaction ended with ${commit.command}`);
+      return step.value;
+    } catch (err) {
+      if (begun) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e;
+        });
+      }
+      throw err;
     } finally {
-      await qr.release();
+      client.release(broken);
     }
   }
 
@@ -119,6 +150,11 @@ export class SqlRunner {
     return { rows: [], changes: stmt.run(...statement.params).changes };
   }
 
+  /** TypeORM's pg pool (PostgreSQL only). */
+  private pool(): Pool {
+    return (this.ds.driver as unknown as { master: Pool }).master;
+  }
+
   private sqlite(): SqliteDatabase {
     return (this.ds.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
   }
@@ -129,7 +165,33 @@ function toPg(text: string): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
-function toResult(res: { records?: unknown[]; affected?: number | null }): SqlResult {
-  const rows = (Array.isArray(res.records) ? res.records : []) as Record<string, unknown>[];
-  return { rows, changes: res.affected ?? 0 };
+/**
+ * A statement with its `?` placeholders replaced by PostgreSQL literals (the simple query
+ * protocol, which batches statements, takes no parameters). Strings go through pg's
+ * `escapeLiteral`, bytes through `decode(hex)`, numbers must be finite.
+ */
+export function inlineStatement(statement: SqlStatement): string {
+  let n = 0;
+  const text = statement.sql.replace(/\?/g, () => literal(statement.params[n++]));
+  if (n !== statement.params.length) throw new Error('SQL placeholder count does not match its parameters');
+  return text;
+}
+
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError('SQL parameter is not a finite number');
+    // Parenthesised: `x - -1` would not parse if spaces were ever dropped (`--` starts a comment).
+    return v < 0 ? `(${v})` : String(v);
+  }
+  if (typeof v === 'bigint') return v < 0n ? `(${v})` : String(v);
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'string') return escapeLiteral(v);
+  // decode() rather than a '\x…' literal: no reliance on standard_conforming_strings.
+  if (v instanceof Uint8Array) return `decode('${Buffer.from(v).toString('hex')}', 'hex')`;
+  throw new TypeError(`unsupported SQL parameter type: ${typeof v}`);
+}
+
+function toResult(res: QueryResult): SqlResult {
+  return { rows: res.rows ?? [], changes: res.rowCount ?? 0 };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { sql, type SqlPlan, SqlRunner } from '../database/sql-runner';
+import { deferred, sql, type SqlPlan, SqlRunner } from '../database/sql-runner';
 import { quotaExceeded, versionMismatch } from './memory.errors';
-import { AT, CHUNK, num, numOrNull, RECORD_COLUMNS } from './memory-sql';
+import { AT, CHUNK, num, numOrNull, placeholders, RECORD_COLUMNS } from './memory-sql';
 import { isLive, type RecordLocation, type StoredRecord } from './memory.types';
 
 export interface PutRecordParams {
@@ -29,7 +29,9 @@ interface Usage {
 /**
  * Every write of the memory tables, each a {@link SqlPlan} (one transaction). On PostgreSQL the
  * record's row is locked for read-modify-write (If-Match, versions) and the tenant's usage row is
- * updated last, atomically, against the quotas; SQLite runs each plan alone anyway.
+ * updated last, atomically, against the quotas; SQLite runs each plan alone anyway. Writes whose
+ * results nothing reads are {@link deferred}: a put is two round trips, and the usage row (the
+ * one lock all of a tenant's writes share) is held only while the database commits.
  */
 @Injectable()
 export class MemoryWriteRepository {
@@ -42,16 +44,39 @@ export class MemoryWriteRepository {
 
   /** Creates or replaces a record with its index and tags, enforcing If-Match and the quotas. */
   async putRecord(p: PutRecordParams): Promise<PutRecordResult> {
-    try {
-      return await this.db.transaction(() => this.putPlan(p));
-    } catch (err) {
-      // Another writer created the record between our read and our insert: now it exists.
-      if (err instanceof ConcurrentCreateError) return this.db.transaction(() => this.putPlan(p));
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      const usage: { delta: Usage | null } = { delta: null };
+      try {
+        return await this.db.transaction(() => this.putPlan(p, usage));
+      } catch (err) {
+        if (attempt >= MAX_PUT_ATTEMPTS) throw err;
+        // Another writer created the record between our read and our insert: now it exists.
+        if (isUniqueViolation(err)) continue;
+        // The usage guard refused the new totals: report the quota that is exceeded (unless a
+        // concurrent delete made room meanwhile: then try again).
+        if (isNotNullViolation(err) && usage.delta) {
+          await this.assertQuota(p.record.tenantId, usage.delta, p.quota);
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
-  private *putPlan(p: PutRecordParams): SqlPlan<PutRecordResult> {
+  private async assertQuota(tenantId: string, delta: Usage, quota: Usage): Promise<void> {
+    const { rows } = await this.db.run(
+      sql('SELECT records, bytes FROM memory_usage WHERE tenant_id = ?', tenantId),
+    );
+    const used = { records: num(rows[0]?.records ?? 0), bytes: num(rows[0]?.bytes ?? 0) };
+    if (delta.records > 0 && used.records + delta.records > quota.records) {
+      throw quotaExceeded('records', quota.records, used.records, delta.records);
+    }
+    if (delta.bytes > 0 && used.bytes + delta.bytes > quota.bytes) {
+      throw quotaExceeded('bytes', quota.bytes, used.bytes, delta.bytes);
+    }
+  }
+
+  private *putPlan(p: PutRecordParams, usage: { delta: Usage | null }): SqlPlan<PutRecordResult> {
     const { record: r, now } = p;
     const { rows } = yield sql(
       `SELECT version, size_bytes, created_at, expires_at FROM memory_records WHERE ${AT}${this.forUpdate}`,
@@ -76,7 +101,7 @@ export class MemoryWriteRepository {
     const version = prior ? prior.version + 1 : 1;
     const createdAt = live ? prior.createdAt : now;
     if (prior) {
-      yield sql(
+      yield deferred(
         `UPDATE memory_records SET version = ?, value_ciphertext = ?, attrs_ciphertext = ?, size_bytes = ?,
            created_at = ?, updated_at = ?, expires_at = ? WHERE ${AT}`,
         version,
@@ -90,10 +115,11 @@ export class MemoryWriteRepository {
         r.namespace,
         r.key,
       );
-      yield* deleteIndex(r);
     } else {
-      const { changes } = yield sql(
-        `INSERT INTO memory_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      // No ON CONFLICT: a concurrent creation of the same record fails this whole transaction
+      // (unique violation), and putRecord tries again against the row that now exists.
+      yield deferred(
+        `INSERT INTO memory_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         r.tenantId,
         r.namespace,
         r.key,
@@ -105,15 +131,12 @@ export class MemoryWriteRepository {
         r.valueCiphertext,
         r.attrsCiphertext,
       );
-      if (!changes) throw new ConcurrentCreateError();
     }
-    yield* insertIndex('memory_tokens', 'token', r, p.tokens);
-    yield* insertIndex('memory_tags', 'tag', r, p.tags);
-    yield* addUsage(
-      r.tenantId,
-      { records: prior ? 0 : 1, bytes: r.sizeBytes - (prior?.sizeBytes ?? 0) },
-      p.quota,
-    );
+    const index = { existed: prior !== null, keepUnchanged: this.db.pg };
+    yield* replaceIndex('memory_tokens', 'token', r, p.tokens, index);
+    yield* replaceIndex('memory_tags', 'tag', r, p.tags, index);
+    usage.delta = { records: prior ? 0 : 1, bytes: r.sizeBytes - (prior?.sizeBytes ?? 0) };
+    yield* addUsage(r.tenantId, usage.delta, p.quota);
     return { created: !live, version, createdAt, updatedAt: now };
   }
 
@@ -137,7 +160,7 @@ export class MemoryWriteRepository {
         throw versionMismatch(ifMatch, live ? num(row.version) : null);
       }
       if (!row) return 'absent';
-      yield sql(`DELETE FROM memory_records WHERE ${AT}`, at.tenantId, at.namespace, at.key);
+      yield deferred(`DELETE FROM memory_records WHERE ${AT}`, at.tenantId, at.namespace, at.key);
       yield* deleteIndex(at);
       yield* addUsage(at.tenantId, { records: -1, bytes: -num(row.size_bytes) }, null);
       return live ? 'live' : 'expired';
@@ -158,7 +181,7 @@ export class MemoryWriteRepository {
       );
       if (!rows.length) return { keys: [], live: 0 };
       for (const table of ['memory_tokens', 'memory_tags']) {
-        yield sql(`DELETE FROM ${table} WHERE tenant_id = ? AND namespace = ?`, tenantId, namespace);
+        yield deferred(`DELETE FROM ${table} WHERE tenant_id = ? AND namespace = ?`, tenantId, namespace);
       }
       const bytes = rows.reduce((sum, r) => sum + num(r.size_bytes), 0);
       yield* addUsage(tenantId, { records: -rows.length, bytes: -bytes }, null);
@@ -180,7 +203,7 @@ export class MemoryWriteRepository {
         'memory_usage',
         'memory_namespaces',
       ]) {
-        yield sql(`DELETE FROM ${table} WHERE tenant_id = ?`, tenantId);
+        yield deferred(`DELETE FROM ${table} WHERE tenant_id = ?`, tenantId);
       }
       return {
         records: rows.length,
@@ -215,54 +238,85 @@ export class MemoryWriteRepository {
   }
 }
 
-/** Thrown inside a put plan when a concurrent writer inserted the same record first. */
-class ConcurrentCreateError extends Error {}
+const MAX_PUT_ATTEMPTS = 5;
+
+/** PostgreSQL's or SQLite's duplicate-key error. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** PostgreSQL's or SQLite's NOT NULL error: how the usage guard in {@link addUsage} refuses. */
+function isNotNullViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '23502' || code === 'SQLITE_CONSTRAINT_NOTNULL';
+}
 
 /**
  * Adds to the tenant's usage counters, last in every write (the usage row is the one lock all of
- * a tenant's writes share: taking it last keeps it held for one round trip). A quota that the
- * new totals exceed throws, rolling the whole write back.
+ * a tenant's writes share: taking it last, deferred to the COMMIT's round trip, keeps it held
+ * only while the database commits). The quota check is in the statement, so nothing has to come
+ * back to this process before the COMMIT: a total over a quota becomes NULL in a NOT NULL column,
+ * which fails the statement and rolls the whole write back (putRecord then names the quota).
+ * Only a positive delta is checked, as a write that frees space always passes.
  */
 function* addUsage(tenantId: string, delta: Usage, quota: Usage | null): SqlPlan<void> {
-  const update = sql(
-    'UPDATE memory_usage SET records = records + ?, bytes = bytes + ? WHERE tenant_id = ? RETURNING records, bytes',
+  const limit = (d: number, q: number | undefined) => (q !== undefined && d > 0 ? q : null);
+  const records = limit(delta.records, quota?.records);
+  const bytes = limit(delta.bytes, quota?.bytes);
+  yield deferred(
+    `INSERT INTO memory_usage (tenant_id, records, bytes)
+     VALUES (?, CASE WHEN ? > ? THEN NULL ELSE ? END, CASE WHEN ? > ? THEN NULL ELSE ? END)
+     ON CONFLICT (tenant_id) DO UPDATE SET
+       records = CASE WHEN memory_usage.records + excluded.records > ? THEN NULL
+         ELSE memory_usage.records + excluded.records END,
+       bytes = CASE WHEN memory_usage.bytes + excluded.bytes > ? THEN NULL
+         ELSE memory_usage.bytes + excluded.bytes END`,
+    tenantId,
+    delta.records,
+    records,
     delta.records,
     delta.bytes,
-    tenantId,
+    bytes,
+    delta.bytes,
+    records,
+    bytes,
   );
-  let { rows } = yield update;
-  if (!rows.length) {
-    yield sql(
-      'INSERT INTO memory_usage (tenant_id, records, bytes) VALUES (?, 0, 0) ON CONFLICT (tenant_id) DO NOTHING',
-      tenantId,
-    );
-    ({ rows } = yield update);
-  }
-  if (!quota) return;
-  const after = { records: num(rows[0]!.records), bytes: num(rows[0]!.bytes) };
-  if (delta.records > 0 && after.records > quota.records) {
-    throw quotaExceeded('records', quota.records, after.records - delta.records, delta.records);
-  }
-  if (delta.bytes > 0 && after.bytes > quota.bytes) {
-    throw quotaExceeded('bytes', quota.bytes, after.bytes - delta.bytes, delta.bytes);
-  }
 }
 
 function* deleteIndex(at: RecordLocation): SqlPlan<void> {
-  yield sql(`DELETE FROM memory_tokens WHERE ${AT}`, at.tenantId, at.namespace, at.key);
-  yield sql(`DELETE FROM memory_tags WHERE ${AT}`, at.tenantId, at.namespace, at.key);
+  yield deferred(`DELETE FROM memory_tokens WHERE ${AT}`, at.tenantId, at.namespace, at.key);
+  yield deferred(`DELETE FROM memory_tags WHERE ${AT}`, at.tenantId, at.namespace, at.key);
 }
 
-function* insertIndex(
+/**
+ * Makes a record's index rows exactly `values`. On PostgreSQL only the rows no longer wanted are
+ * deleted (rewriting a record with the same words changes no row); SQLite's planner would serve
+ * that `NOT IN` delete from a scan of the namespace's rows, so there all of the record's rows are
+ * deleted, by the record index, and inserted again.
+ */
+function* replaceIndex(
   table: 'memory_tokens' | 'memory_tags',
   column: 'token' | 'tag',
   at: RecordLocation,
   values: readonly string[],
+  mode: { existed: boolean; keepUnchanged: boolean },
 ): SqlPlan<void> {
   const distinct = [...new Set(values)];
+  if (mode.existed) {
+    const keep =
+      mode.keepUnchanged && distinct.length ? ` AND ${column} NOT IN (${placeholders(distinct.length)})` : '';
+    yield deferred(
+      `DELETE FROM ${table} WHERE ${AT}${keep}`,
+      at.tenantId,
+      at.namespace,
+      at.key,
+      ...(keep ? distinct : []),
+    );
+  }
   for (let i = 0; i < distinct.length; i += CHUNK) {
     const chunk = distinct.slice(i, i + CHUNK);
-    yield sql(
+    yield deferred(
       `INSERT INTO ${table} (tenant_id, namespace, ${column}, "key") VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
        ON CONFLICT DO NOTHING`,
       ...chunk.flatMap((v) => [at.tenantId, at.namespace, v, at.key]),

@@ -15,19 +15,6 @@ export class MemoryRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async findRecords(tenantId: string, namespace: string, keys: readonly string[]): Promise<StoredRecord[]> {
-    if (!keys.length) return [];
-    const { rows } = await this.db.run(
-      sql(
-        `SELECT ${RECORD_COLUMNS} FROM memory_records WHERE tenant_id = ? AND namespace = ? AND "key" IN (${placeholders(keys.length)})`,
-        tenantId,
-        namespace,
-        ...keys,
-      ),
-    );
-    return rows.map(toRecord);
-  }
-
   /** Live records in key order after `afterKey`, optionally by key prefix and one hashed tag. */
   async listRecords(params: {
     tenantId: string;
@@ -66,8 +53,8 @@ export class MemoryRepository {
 
   /**
    * Live records matching the most blind tokens (ties by key), holding every given tag. Each
-   * step is a single-table, index-driven query (candidates from the token table, then their rows
-   * and tags by key), so the cost does not depend on the planner joining well.
+   * batch is one statement (one round trip): the candidates ranked from the token table alone,
+   * by primary-key look-ups, then their rows joined by primary key.
    */
   async searchRecords(params: {
     tenantId: string;
@@ -79,30 +66,40 @@ export class MemoryRepository {
   }): Promise<{ record: StoredRecord; matches: number }[]> {
     const { tenantId, namespace, tokens, tags, limit } = params;
     const batch = Math.max(limit * 2, 20);
+    const columns = RECORD_COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ');
+    // One equality look-up per token (not `token IN (…)`): each is an exact primary-key range,
+    // which the planner picks even without statistics.
+    const distinct = [...new Set(tokens)];
+    const matching = distinct
+      .map(() => 'SELECT "key" FROM memory_tokens WHERE tenant_id = ? AND namespace = ? AND token = ?')
+      .join(' UNION ALL ');
     const found: { record: StoredRecord; matches: number }[] = [];
     for (let offset = 0, round = 0; found.length < limit && round < 50; offset += batch, round++) {
+      // LEFT JOIN: a candidate whose row is gone still counts towards a full batch.
       const { rows } = await this.db.run(
         sql(
-          `SELECT "key", COUNT(*) AS matches FROM memory_tokens
-           WHERE tenant_id = ? AND namespace = ? AND token IN (${placeholders(tokens.length)})
-           GROUP BY "key" ORDER BY matches DESC, "key" ASC LIMIT ? OFFSET ?`,
-          tenantId,
-          namespace,
-          ...tokens,
+          `WITH ranked AS (
+             SELECT "key", COUNT(*) AS matches FROM (${matching}) m
+             GROUP BY "key" ORDER BY matches DESC, "key" ASC LIMIT ? OFFSET ?)
+           SELECT ranked."key" AS ranked_key, ranked.matches, ${columns} FROM ranked
+           LEFT JOIN memory_records r ON r.tenant_id = ? AND r.namespace = ? AND r."key" = ranked."key"
+           ORDER BY ranked.matches DESC, ranked."key" ASC`,
+          ...distinct.flatMap((token) => [tenantId, namespace, token]),
           batch,
           offset,
+          tenantId,
+          namespace,
         ),
       );
       if (!rows.length) break;
-      const keys = rows.map((r) => String(r.key));
-      const records = new Map(
-        (await this.findRecords(tenantId, namespace, keys))
-          .filter((r) => isLive(r, params.now))
-          .map((r) => [r.key, r]),
-      );
+      const live = rows.filter((r) => r.version !== null && r.version !== undefined).map(toRecord);
+      const records = new Map(live.filter((r) => isLive(r, params.now)).map((r) => [r.key, r]));
+      const keys = rows.map((r) => String(r.ranked_key));
       const tagged = tags.length ? await this.keysWithTags(tenantId, namespace, keys, tags) : null;
       for (const row of rows) {
-        const record = records.get(String(row.key));
+        const record = records.get(String(row.ranked_key));
         if (!record || (tagged && !tagged.has(record.key))) continue;
         found.push({ record, matches: num(row.matches) });
         if (found.length === limit) break;

@@ -75,7 +75,11 @@ export class Memory1764140400000 implements MigrationInterface {
             str(column, 64, { isPrimary: true }),
             name('key'),
           ].map((c) => ({ ...c, isPrimary: true })),
-          indices: [{ name: `ix_${table}_record`, columnNames: ['tenant_id', 'namespace', 'key'] }],
+          // A record's rows (for its deletes), by exact look-up only. Key first, so this index
+          // never offers the planner a scan of a whole tenant's rows in key order: without
+          // statistics (a fresh table) PostgreSQL would take that over the primary key's
+          // (tenant, namespace, token) look-ups that search needs.
+          indices: [{ name: `ix_${table}_record`, columnNames: ['key', 'tenant_id', 'namespace'] }],
         }),
       );
     }
