@@ -1,28 +1,8 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, startFakeUpstream } from '@app/providers/testing';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
-import { ApiKeyService, TenantService } from '@app/auth';
 import { AppModule } from '../src/app.module';
-
-const ACTOR = {
-  subject: 'e2e',
-  credentialId: null,
-  scopes: ['platform:admin', 'admin', 'llm'] as const,
-  requestId: null,
-  sourceIp: null,
-};
-
-/** A tenant and an `llm` API key, created through the real services. */
-async function tenantKey(booted: BootedApp): Promise<string> {
-  const tenant = await booted.app
-    .get(TenantService)
-    .createTenant({ name: `e2e-${Date.now()}`, actor: ACTOR });
-  const created = await booted.app
-    .get(ApiKeyService)
-    .createKey({ tenantId: tenant.id, name: 'e2e', scopes: ['llm'], actor: ACTOR });
-  return created.key;
-}
+import { type FakeUpstream, startFakeUpstream, tenantWithKey, upstreamEnv } from './governance-helpers';
 
 describe(`router chat completions through the official openai SDK (${SERVICES_LABEL})`, () => {
   let upstream: FakeUpstream;
@@ -33,16 +13,9 @@ describe(`router chat completions through the official openai SDK (${SERVICES_LA
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    testEnv = await createTestEnv({
-      OPENAI_API_KEY: 'sk-fake-openai',
-      OPENAI_BASE_URL: upstream.openaiBaseUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-fake',
-      ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
-      GOOGLE_AI_API_KEY: 'fake-google-key',
-      GOOGLE_AI_BASE_URL: upstream.googleBaseUrl,
-    });
+    testEnv = await createTestEnv(upstreamEnv(upstream));
     booted = await bootApp('router', AppModule, testEnv.env);
-    token = await tenantKey(booted);
+    token = (await tenantWithKey(booted)).key;
     client = new OpenAI({ apiKey: token, baseURL: `${booted.url}/v1`, maxRetries: 0, timeout: 10_000 });
   });
   beforeEach(() => upstream.reset());

@@ -1,17 +1,9 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { ApiKeyService, TenantService } from '@app/auth';
-import { type FakeUpstream, startFakeUpstream } from '@app/providers/testing';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { AppModule } from '../src/app.module';
+import { type FakeUpstream, startFakeUpstream, tenantWithKey, upstreamEnv } from './governance-helpers';
 
-const ACTOR = {
-  subject: 'e2e',
-  credentialId: null,
-  scopes: ['platform:admin', 'admin', 'llm'] as const,
-  requestId: null,
-  sourceIp: null,
-};
 const VENDORS = [
   { vendor: 'openai', model: 'gpt-4o-mini', overloaded: 503 },
   { vendor: 'anthropic', model: 'claude-3-5-haiku-latest', overloaded: 529 },
@@ -32,25 +24,13 @@ describe(`router under upstream faults (${SERVICES_LABEL})`, () => {
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     testEnv = await createTestEnv({
-      OPENAI_API_KEY: 'sk-fake',
-      OPENAI_BASE_URL: upstream.openaiBaseUrl,
-      ANTHROPIC_API_KEY: 'sk-ant-fake',
-      ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
-      GOOGLE_AI_API_KEY: 'g-fake',
-      GOOGLE_AI_BASE_URL: upstream.googleBaseUrl,
+      ...upstreamEnv(upstream),
       ATP_UPSTREAM_TIMEOUT_MS: '400',
       ATP_REQUEST_DEADLINE_MS: '3000',
       ATP_RETRIES_PER_CANDIDATE: '1',
     });
     booted = await bootApp('router', AppModule, testEnv.env);
-    const tenant = await booted.app
-      .get(TenantService)
-      .createTenant({ name: `faults-${Date.now()}`, actor: ACTOR });
-    key = (
-      await booted.app
-        .get(ApiKeyService)
-        .createKey({ tenantId: tenant.id, name: 'f', scopes: ['llm'], actor: ACTOR })
-    ).key;
+    key = (await tenantWithKey(booted)).key;
     client = new OpenAI({ apiKey: key, baseURL: `${booted.url}/v1`, maxRetries: 0, timeout: 10_000 });
   });
   beforeEach(() => upstream.reset());

@@ -35,6 +35,22 @@ models:
     max_output_tokens: 100
 `;
 
+/** Router env pointing every vendor at one fake upstream. */
+export function upstreamEnv(upstream: {
+  openaiBaseUrl: string;
+  anthropicBaseUrl: string;
+  googleBaseUrl: string;
+}) {
+  return {
+    OPENAI_API_KEY: 'sk-fake-openai',
+    OPENAI_BASE_URL: upstream.openaiBaseUrl,
+    ANTHROPIC_API_KEY: 'sk-ant-fake',
+    ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
+    GOOGLE_AI_API_KEY: 'fake-google-key',
+    GOOGLE_AI_BASE_URL: upstream.googleBaseUrl,
+  };
+}
+
 export function writeRoutingConfig(dir: string): string {
   const path = join(dir, 'routing.yaml');
   writeFileSync(path, ROUTING_YAML);
