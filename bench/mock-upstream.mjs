@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A fast OpenAI-compatible mock upstream for benchmarks (loopback only, no dependencies):
 // POST /v1/chat/completions as JSON or SSE (16 chunks, then a usage chunk and [DONE]).
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
 
 const port = Number(process.argv[2] || process.env.MOCK_PORT || 9100);
