@@ -21,6 +21,8 @@ import { dataSourceOptions, runMigrations } from '@app/database';
 /** What a command may use: the database, the auth use cases, and where to print. */
 export interface CliContext {
   config: AppConfig<'cli'>;
+  /** The open database, for commands that work below the services (KEK rotation). */
+  dataSource: DataSource;
   tenants: TenantService;
   keys: ApiKeyService;
   /** The operator at the terminal: platform-wide, every scope. */
@@ -67,6 +69,7 @@ export async function withCliContext<T>(
     });
     return await fn({
       config,
+      dataSource: ds,
       tenants: new TenantService(tenantRepo, events, clock),
       keys: new ApiKeyService(
         new ApiKeyRepository(ds.getRepository(ApiKeyEntity)),

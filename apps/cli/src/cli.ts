@@ -16,6 +16,7 @@ Commands:
                                             create an API key; prints it once (JSON, field "key")
   keys list --tenant <id>                   list a tenant's active keys (never the keys themselves)
   keys revoke <key id>                      revoke a key (running services stop accepting it within seconds)
+  keys rotate-kek                           re-wrap every tenant data key under the first ENCRYPTION_KEY of the ring
   token --tenant <id> --scopes <list> [--ttl 1h] [--sub <subject>]
                                             print a platform JWT (HS256, signed with JWT_SECRET_KEY)
   help                                      this text

@@ -4,6 +4,7 @@ import { loadConfig, parseKeyRing } from '@app/config';
 import { dataSourceOptions } from '@app/database';
 import { type BootedApp, bootApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { expectError } from '../../../test/auth-helpers';
+import { runCli } from '../../cli/src/cli';
 import { AppModule } from '../src/app.module';
 import { rotateKek } from '../src/crypto/rotate-kek';
 import { client, createTenant, type TestTenant } from './memory-helpers';
@@ -67,11 +68,24 @@ describe(`KEK rotation on ${SERVICES_LABEL}`, () => {
     gateway = undefined;
   });
 
-  it('rotateKek re-wraps every data key under the new primary; a second run changes nothing', async () => {
+  it('`npm run atp -- keys rotate-kek` re-wraps every data key under the new primary; a second run changes nothing', async () => {
     expect(await kekIds()).toEqual(['t1', 't1']);
     const ring = parseKeyRing(`${newKey},${oldRing()}`);
-    const first = await withDataSource((ds) => rotateKek(ds, ring));
-    expect(first).toEqual({ checked: 2, rewrapped: 2, unchanged: 0, skipped: 0, primaryKekId: 't2' });
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['keys', 'rotate-kek'], {
+      env: { ...testEnv.env, ENCRYPTION_KEY: `${newKey},${oldRing()}` },
+      stdout: (t) => out.push(t),
+      stderr: (t) => err.push(t),
+    });
+    expect({ code, err: err.join('') }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(out.join(''))).toEqual({
+      primary_kek_id: 't2',
+      checked: 2,
+      rewrapped: 2,
+      unchanged: 0,
+      skipped: 0,
+    });
     expect(await kekIds()).toEqual(['t2', 't2']);
     const second = await withDataSource((ds) => rotateKek(ds, ring));
     expect(second).toEqual({ checked: 2, rewrapped: 0, unchanged: 2, skipped: 0, primaryKekId: 't2' });

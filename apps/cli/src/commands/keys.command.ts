@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type ApiKeyRecord, isUuid, parseScopeList } from '@app/auth';
+// The CLI bundles the gateway's rotation use case: it runs against the same database, no server needed.
+import { rotateKek } from '../../../memory-gateway/src/crypto/rotate-kek';
 import type { CliContext } from '../cli-context';
 import { UsageError } from '../usage-error';
 
@@ -79,12 +81,33 @@ async function revoke(ctx: CliContext, args: string[]): Promise<void> {
 }
 
 /** `keys create|list|revoke`. */
+/**
+ * Re-wraps every tenant data key under the primary ENCRYPTION_KEY (the first of the ring).
+ * Values are untouched; old ring keys may be removed once this reports no skips.
+ */
+async function rotateKekCommand(ctx: CliContext, args: string[]): Promise<void> {
+  if (args.length) throw new UsageError('keys rotate-kek takes no arguments (it uses ENCRYPTION_KEY)');
+  if (!ctx.config.encryptionKeys.length) throw new UsageError('ENCRYPTION_KEY is required to rotate the KEK');
+  const result = await rotateKek(ctx.dataSource, ctx.config.encryptionKeys);
+  ctx.out(
+    JSON.stringify({
+      primary_kek_id: result.primaryKekId,
+      checked: result.checked,
+      rewrapped: result.rewrapped,
+      unchanged: result.unchanged,
+      skipped: result.skipped,
+    }),
+  );
+  if (result.skipped) ctx.err(`${result.skipped} data key(s) changed while rotating: run it again`);
+}
+
 export async function keysCommand(ctx: CliContext, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === 'create') return create(ctx, rest);
   if (sub === 'list') return list(ctx, rest);
   if (sub === 'revoke') return revoke(ctx, rest);
+  if (sub === 'rotate-kek') return rotateKekCommand(ctx, rest);
   throw new UsageError(
-    `unknown keys command: ${sub ?? '(none)'} (try: keys create | keys list | keys revoke)`,
+    `unknown keys command: ${sub ?? '(none)'} (try: keys create | keys list | keys revoke | keys rotate-kek)`,
   );
 }
