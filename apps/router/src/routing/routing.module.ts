@@ -2,7 +2,7 @@ import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/comm
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { createProviderRegistry, loadProviderCredentials, ProviderRegistry } from '@app/providers';
 import type { Catalog } from './resolve-model';
-import { buildCatalog, readRoutingConfig } from './routing-config';
+import { buildCatalog, readRoutingConfig, type RoutingConfigFile } from './routing-config';
 import { RoutingService } from './routing.service';
 import { CATALOG } from './routing.tokens';
 import { RoutingStatsStore } from './routing-stats.store';
@@ -12,22 +12,28 @@ import { RoutingStatsStore } from './routing-stats.store';
  * ATP_ROUTING_CONFIG) and the routing service. A bad keys file or routing YAML stops boot with
  * a message naming the file.
  */
+/** The parsed ATP_ROUTING_CONFIG (null without one), read once for the catalog and the providers. */
+const ROUTING_FILE = Symbol('ROUTING_FILE');
+
 @Module({
   providers: [
     {
-      provide: CATALOG,
+      provide: ROUTING_FILE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig<'router'>): Catalog => {
+      useFactory: (config: AppConfig<'router'>): RoutingConfigFile | null => {
         const path = config.env.ATP_ROUTING_CONFIG;
-        return buildCatalog(path ? readRoutingConfig(path) : undefined);
+        return path ? readRoutingConfig(path) : null;
       },
     },
     {
+      provide: CATALOG,
+      inject: [ROUTING_FILE],
+      useFactory: (file: RoutingConfigFile | null): Catalog => buildCatalog(file ?? undefined),
+    },
+    {
       provide: ProviderRegistry,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig<'router'>): ProviderRegistry => {
-        const path = config.env.ATP_ROUTING_CONFIG;
-        const file = path ? readRoutingConfig(path) : undefined;
+      inject: [APP_CONFIG, ROUTING_FILE],
+      useFactory: (config: AppConfig<'router'>, file: RoutingConfigFile | null): ProviderRegistry => {
         const env = config.env as unknown as Record<string, string | undefined>;
         const credentials = loadProviderCredentials({ env, file: config.env.PROVIDER_KEYS_FILE });
         const registry = createProviderRegistry({
