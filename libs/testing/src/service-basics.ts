@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { errorTypeForStatus } from '@app/common';
 import { type AppModuleLike, type BootedApp, bootApp, type ServiceName } from './boot';
 import { EchoFixtureModule } from './echo.fixture';
 import { createTestEnv, SERVICES_LABEL, type TestEnv } from './test-env';
@@ -11,7 +12,7 @@ function expectEnvelope(body: unknown, status: number, code?: string): void {
   expect(typeof err!.type).toBe('string');
   expect(Object.keys(err!).sort()).toEqual(['code', 'message', 'param', 'type']);
   if (code) expect(err!.code).toBe(code);
-  void status;
+  expect(err!.type).toBe(errorTypeForStatus(status));
 }
 
 /**

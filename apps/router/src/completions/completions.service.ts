@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
 import { KV_STORE, type KvStore } from '@app/cache';
@@ -46,7 +46,6 @@ const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
 /** POST /v1/chat/completions: route, call with retries and fallbacks, answer as JSON or SSE, record usage. */
 @Injectable()
 export class CompletionsService {
-  private readonly logger = new Logger(CompletionsService.name);
   private readonly policy: AttemptPolicy;
   private readonly cache: ResponseCache;
   private readonly defaultCacheTtl: number;
