@@ -9,7 +9,8 @@ import {
   hashInput,
   sealEvents,
 } from './audit-chain';
-import { toPendingEvent } from './audit-event.mapper';
+import { cut, toPendingEvent } from './audit-event.mapper';
+import { canonicalJson } from './canonical-json';
 import type { AuditEventRecord, AuditSecret } from './audit.types';
 
 const secret: AuditSecret = { id: 'a1', key: randomBytes(32) };
@@ -73,6 +74,28 @@ describe('audit hash chain', () => {
     ).toBe(hash);
     expect(computeEventHash(secret.key, { ...rest, status_code: 200 })).not.toBe(hash);
     expect(computeEventHash(randomBytes(32), rest)).not.toBe(hash);
+  });
+
+  it('writes the hash input out directly, byte for byte what canonicalJson gives, for every shape', () => {
+    const [row] = sealEvents(secret, EMPTY_HEAD, pending(1)).rows;
+    const { hash: _hash, ...base } = row;
+    const generic = (e: typeof base) =>
+      canonicalJson({ ...e, hash: undefined, occurred_at: e.occurred_at.toISOString() });
+    const variants: (typeof base)[] = [
+      base,
+      { ...base, pii_summary: null, actor_id: null, source_ip: null, status_code: null },
+      { ...base, actor_id: 'quote " backslash \\ tab \t nl \n ctl \u0001 emoji 😀 é \u2028', seq: 2 ** 40 },
+      { ...base, pii_summary: [], request_id: '' },
+      // Odd shapes take the generic path: key order, extra keys, a missing field, a string seq.
+      { ...base, pii_summary: [{ count: 1, type: 'EMAIL' }] },
+      { ...base, pii_summary: [{ type: 'EMAIL', count: 1, extra: true } as never] },
+      { ...base, credential_id: undefined as never },
+      { ...base, seq: '7' as never },
+      { ...base, status_code: -0 },
+    ];
+    for (const v of variants) expect(hashInput(v)).toBe(generic(v));
+    expect(() => hashInput({ ...base, actor_id: 'lone \ud800' })).toThrow(/lone surrogate/);
+    expect(() => hashInput({ ...base, status_code: Number.NaN })).toThrow(/finite/);
   });
 
   it('verifies an intact chain', () => {
@@ -176,6 +199,38 @@ describe('toPendingEvent', () => {
       status_code: 201,
     });
     expect(e.event_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('cuts long identifiers to whole code points, as Array.from splits them', () => {
+    const reference = (v: string, max: number) => Array.from(v).slice(0, max).join('');
+    const samples = [
+      'a'.repeat(300),
+      '😀'.repeat(200),
+      `${'a'.repeat(255)}😀b`,
+      `${'😀'.repeat(3)}\ud800${'x'.repeat(300)}`,
+      `\udc00${'é'.repeat(300)}\ud83d`,
+      `${'x'.repeat(255)}\ud83d`,
+    ];
+    for (const v of samples) {
+      for (const max of [1, 3, 4, 255, 256, 257, 600]) expect(cut(v, max)).toBe(reference(v, max));
+    }
+    const short = 'key_123';
+    expect(cut(short, 256)).toBe(short);
+    expect(cut('', 10)).toBeNull();
+    expect(cut(null, 10)).toBeNull();
+    const e = toPendingEvent(
+      {
+        tenantId: 't',
+        action: 'memory.read',
+        actorType: 'user',
+        outcome: 'success',
+        actorId: '😀'.repeat(300),
+        resourceType: `${'r'.repeat(31)}😀😀`,
+      },
+      at,
+    );
+    expect(e.actor_id).toBe('😀'.repeat(256));
+    expect(e.resource_type).toBe(`${'r'.repeat(31)}😀`);
   });
 
   it('rejects programming errors with a typed error', () => {

@@ -33,9 +33,31 @@ export class AuditEventInvalidError extends AtpError {
   }
 }
 
-function cut(value: string | null | undefined, max: number): string | null {
+/**
+ * At most `max` code points of `value` (a surrogate pair counts once, a lone surrogate once, as
+ * `Array.from` splits a string); null for null, undefined and ''.
+ */
+export function cut(value: string | null | undefined, max: number): string | null {
   if (value === null || value === undefined || value === '') return null;
-  return Array.from(value).slice(0, max).join('');
+  if (typeof value !== 'string')
+    return Array.from(value as Iterable<string>)
+      .slice(0, max)
+      .join('');
+  // `length` counts UTF-16 code units, never fewer than code points: short strings are kept whole.
+  if (value.length <= max) return value;
+  let end = 0;
+  for (let points = 0; points < max && end < value.length; points++) {
+    const unit = value.charCodeAt(end);
+    end +=
+      unit >= 0xd800 && unit <= 0xdbff && end + 1 < value.length && isLowSurrogate(value.charCodeAt(end + 1))
+        ? 2
+        : 1;
+  }
+  return value.slice(0, end);
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
 }
 
 function oneOf<T extends string>(list: readonly T[], value: string, what: string): T {

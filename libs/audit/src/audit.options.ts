@@ -13,7 +13,7 @@ export interface AuditOptions {
    * verifies: keep retired secrets in the list, or rows they keyed fail verification.
    */
   auditSecret: Buffer | AuditSecret | readonly AuditSecret[];
-  /** Events per write transaction. Default 100. */
+  /** Events per write transaction. Default 500 (a transaction's fixed cost dominates small ones). */
   batchSize?: number;
   /** How often queued events are written. Default 250 ms. */
   flushIntervalMs?: number;

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
 import { dataSourceOptions, runMigrations } from '@app/database';
 import { createTestEnv, SERVICES_LABEL, type TestEnv, usingPostgres } from '@app/testing';
 import { AUDIT_ENTITIES } from './audit.module';
-import { AuditRepository } from './audit.repository';
+import { sealEvents, EMPTY_HEAD } from './audit-chain';
+import { AuditEventEntity } from './audit-event.entity';
+import { toPendingEvent } from './audit-event.mapper';
+import { AUDIT_EVENT_COLUMNS, AuditRepository, pushRowValues, sqliteDatetime } from './audit.repository';
 import { AuditService } from './audit.service';
 import type { AuditEventInput } from './audit.types';
 
@@ -204,6 +207,72 @@ describe(`audit chain storage on ${SERVICES_LABEL}`, () => {
     );
     if (usingPostgres) await expect(ds.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
     await expect(service(ds).verify('tenant-guard')).resolves.toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('writes each column as TypeORM would (prepared SQLite statements / one JSON parameter on PostgreSQL)', async () => {
+    const ds = sources[0];
+    const meta = ds.getMetadata(AuditEventEntity);
+    expect([...AUDIT_EVENT_COLUMNS].sort()).toEqual(meta.columns.map((c) => c.databaseName).sort());
+    const dates = [
+      new Date('2026-11-26T08:00:00.007Z'),
+      new Date('1999-01-02T03:04:05.000Z'),
+      new Date('0001-01-01T00:00:00.000Z'),
+      new Date('+010000-06-01T12:00:00.120Z'),
+    ];
+    const inputs: AuditEventInput[] = dates.map((occurredAt, i) => ({
+      ...event('tenant-values', i),
+      occurredAt,
+      actorId: i === 1 ? null : `quote " and 😀 ${i}`,
+      piiSummary: i === 2 ? [{ type: 'EMAIL', count: 2 }] : null,
+      statusCode: i === 3 ? null : 200,
+    }));
+    const { rows } = sealEvents(
+      secret,
+      EMPTY_HEAD,
+      inputs.map((e) => toPendingEvent(e, new Date())),
+    );
+    for (const row of rows) {
+      const values: unknown[] = [];
+      pushRowValues(values, row, usingPostgres ? row.occurred_at : sqliteDatetime(row.occurred_at));
+      const expected = AUDIT_EVENT_COLUMNS.map((name) => {
+        const column = meta.findColumnWithDatabaseName(name)!;
+        return ds.driver.preparePersistentValue(column.getEntityValue(row), column) as unknown;
+      });
+      expect(values).toEqual(expected);
+    }
+
+    // Through the repository: what is read back is what was sealed, and the chain verifies
+    // (the year-10000 row takes PostgreSQL's parameter-per-column path; TypeORM's SQLite date
+    // format has four year digits, so SQLite never stored such a date faithfully).
+    const repository = new AuditRepository(ds);
+    const pendings = inputs.map((e, i) =>
+      toPendingEvent(
+        i === 3 && !usingPostgres ? { ...e, occurredAt: new Date('2100-06-01T12:00:00.120Z') } : e,
+        new Date(),
+      ),
+    );
+    const written = [
+      ...(await repository.appendToChain('tenant-values', pendings.slice(0, 3), secret)),
+      ...(await repository.appendToChain('tenant-values', pendings.slice(3), secret)),
+      ...(await repository.appendToChain(
+        'tenant-values',
+        pendings.slice(0, 1).map((p) => ({ ...p, event_id: randomUUID() })),
+        secret,
+      )),
+    ];
+    const stored = await repository.pageBySeq('tenant-values', { afterSeq: 0, limit: 100 });
+    expect(stored).toEqual(written);
+    expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    const [{ n }] = (await ds.query(
+      `SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = 'tenant-values' AND pii_summary IS NULL`,
+    )) as { n: string | number }[];
+    expect(Number(n)).toBe(4);
+    await expect(service(ds).verify('tenant-values')).resolves.toEqual({
+      ok: true,
+      checked: 5,
+      first_bad_seq: null,
+      reason: null,
+    });
   });
 
   it('the unique (tenant_id, seq) index backs the lock up', async () => {

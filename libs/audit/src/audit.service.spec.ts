@@ -168,6 +168,33 @@ describe(`AuditService on ${SERVICES_LABEL}`, () => {
     await expect(s.verify('t-retry')).resolves.toMatchObject({ ok: true, checked: 7 });
   });
 
+  it('a batch where one tenant fails keeps only that tenant queued, in order, and writes it later', async () => {
+    const repository = new AuditRepository(ds);
+    const real = repository.appendToChain.bind(repository);
+    let failures = 1;
+    jest.spyOn(repository, 'appendToChain').mockImplementation(async (tenantId, ...rest) => {
+      if (tenantId === 't-part-b' && failures-- > 0) throw new Error('connection reset');
+      return real(tenantId, ...rest);
+    });
+    // One batch holds both tenants (no timer; the queue never reaches batchSize).
+    const s = new AuditService(repository, { enabled: true, auditSecret: secret, batchSize: 100 });
+    for (let i = 0; i < 25; i++) await s.record(event(i % 2 ? 't-part-b' : 't-part-a', i));
+    await expect(s.flush()).rejects.toThrow('connection reset');
+    expect(await countRows(ds, 't-part-a')).toBe(13);
+    expect(await countRows(ds, 't-part-b')).toBe(0);
+    expect(s.pending).toBe(12);
+    for (let i = 25; i < 30; i++) await s.record(event('t-part-b', i));
+    await s.close();
+    expect(s.pending).toBe(0);
+    expect(await countRows(ds, 't-part-a')).toBe(13);
+    expect(await countRows(ds, 't-part-b')).toBe(17);
+    for (const tenant of ['t-part-a', 't-part-b']) {
+      const times = (await s.list(tenant, { limit: 100 })).items.reverse().map((e) => e.occurred_at);
+      expect(times).toEqual([...times].sort());
+      await expect(s.verify(tenant)).resolves.toMatchObject({ ok: true });
+    }
+  });
+
   it('does nothing when AUDIT_LOG_ENABLED=false', async () => {
     const disabled = loadConfig('memory-gateway', { ...testEnv.env, AUDIT_LOG_ENABLED: 'false' });
     const s = new AuditService(new AuditRepository(ds), auditOptionsFromConfig(disabled));

@@ -44,7 +44,9 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   private readonly batchSize: number;
   private readonly maxQueue: number;
   private readonly clock: () => Date;
-  private readonly queue: Queued[] = [];
+  /** Queued events are `queue[queueHead…]`: the written front is dropped lazily (no O(n) shift per batch). */
+  private queue: Queued[] = [];
+  private queueHead = 0;
   private readonly waiters: { item: Queued; resolve: () => void }[] = [];
   private draining: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -67,7 +69,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
   ) {
     this.secrets = auditSecretList(options.auditSecret);
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 500;
     this.maxQueue = options.maxQueue ?? 10_000;
     this.clock = options.clock ?? (() => new Date());
   }
@@ -78,7 +80,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   /** Events waiting to be written (queued plus callers waiting for room). */
   get pending(): number {
-    return this.queue.length + this.waiters.length;
+    return this.queue.length - this.queueHead + this.waiters.length;
   }
 
   onModuleInit(): void {
@@ -100,10 +102,11 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   record(input: AuditEventInput): Promise<void> {
     if (!this.options.enabled) return Promise.resolve();
     const item = { event: toPendingEvent(input, this.clock()), enqueuedAt: performance.now() };
-    if (this.queue.length < this.maxQueue && !this.waiters.length) {
+    const queued = this.queue.length - this.queueHead;
+    if (queued < this.maxQueue && !this.waiters.length) {
       this.queue.push(item);
       // After close() no timer runs: write late events right away.
-      if (this.queue.length >= this.batchSize || this.closed) this.tick();
+      if (queued + 1 >= this.batchSize || this.closed) this.tick();
       return Promise.resolve();
     }
     this.tick();
@@ -237,37 +240,75 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   private async drainLoop(): Promise<void> {
     this.admitWaiters();
-    while (this.queue.length) {
-      const batch = this.queue.slice(0, this.batchSize);
-      const written = new Set<Queued>();
+    while (this.queue.length > this.queueHead) {
+      const batch = this.queue.slice(this.queueHead, this.queueHead + this.batchSize);
+      let writtenCount = 0;
+      let written: Set<Queued> | null = null;
       try {
-        for (const [tenantId, items] of groupByTenant(batch)) {
+        const groups = groupByTenant(batch);
+        for (const [tenantId, items] of groups) {
           const rows = await this.repository.appendToChain(
             tenantId,
             items.map((i) => i.event),
             this.secrets[0],
           );
           this.observeWritten(items, rows.length);
-          for (const item of items) written.add(item);
+          writtenCount += items.length;
+          if (groups.size > 1) for (const item of items) (written ??= new Set()).add(item);
         }
       } finally {
-        if (written.size)
-          this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !written.has(q)));
+        if (writtenCount === batch.length) this.dropWritten(batch.length);
+        else if (written) this.removeWritten(batch.length, written);
         this.admitWaiters();
       }
     }
   }
 
-  private observeWritten(items: Queued[], count: number): void {
-    const now = performance.now();
-    for (const item of items.slice(0, count)) {
-      this.events.inc({ action: item.event.action, outcome: item.event.outcome });
-      this.lag.observe((now - item.enqueuedAt) / 1000);
+  /** The batch at the front of the queue was written in full. */
+  private dropWritten(count: number): void {
+    this.queueHead += count;
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
     }
   }
 
+  /** Some tenants of the front batch were written, others failed: keep the rest, in order. */
+  private removeWritten(batchLength: number, written: Set<Queued>): void {
+    const front = this.queue
+      .slice(this.queueHead, this.queueHead + batchLength)
+      .filter((q) => !written.has(q));
+    this.queue = front.concat(this.queue.slice(this.queueHead + batchLength));
+    this.queueHead = 0;
+  }
+
+  private observeWritten(items: Queued[], count: number): void {
+    const now = performance.now();
+    const n = Math.min(count, items.length);
+    if (!n) return;
+    // One counter increment per label set (a label lookup costs more than the increment).
+    let action = items[0].event.action;
+    let outcome = items[0].event.outcome;
+    let run = 0;
+    for (let i = 0; i < n; i++) {
+      const { event, enqueuedAt } = items[i];
+      if (event.action !== action || event.outcome !== outcome) {
+        this.events.inc({ action, outcome }, run);
+        action = event.action;
+        outcome = event.outcome;
+        run = 0;
+      }
+      run += 1;
+      this.lag.observe((now - enqueuedAt) / 1000);
+    }
+    this.events.inc({ action, outcome }, run);
+  }
+
   private admitWaiters(): void {
-    while (this.waiters.length && this.queue.length < this.maxQueue) {
+    while (this.waiters.length && this.queue.length - this.queueHead < this.maxQueue) {
       const { item, resolve } = this.waiters.shift()!;
       this.queue.push(item);
       resolve();
@@ -277,6 +318,9 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
 function groupByTenant(items: Queued[]): Map<string, Queued[]> {
   const groups = new Map<string, Queued[]>();
+  // The common case (one tenant per batch, e.g. a single-tenant deployment): no per-item lookups.
+  const first = items[0].event.tenant_id;
+  if (items.every((i) => i.event.tenant_id === first)) return groups.set(first, items);
   for (const item of items) {
     const list = groups.get(item.event.tenant_id);
     if (list) list.push(item);

@@ -9,7 +9,10 @@ export function canonicalJson(value: unknown): string {
   return serialize(value, '$');
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** True when `value` has no lone surrogate (`String.prototype.isWellFormed`, ES2024; Node 20+). */
+export function isWellFormedString(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 function serialize(value: unknown, path: string): string {
   if (value === null) return 'null';
@@ -21,7 +24,7 @@ function serialize(value: unknown, path: string): string {
       // ES Number::toString is exactly JCS's number form; -0 serialises as 0.
       return JSON.stringify(value);
     case 'string':
-      if (LONE_SURROGATE.test(value)) throw new TypeError(`canonicalJson: ${path} has a lone surrogate`);
+      if (!isWellFormedString(value)) throw new TypeError(`canonicalJson: ${path} has a lone surrogate`);
       return JSON.stringify(value);
     case 'object':
       break;

@@ -23,9 +23,9 @@ export function truncateSourceIp(raw: string | null | undefined): string | null 
   return `${kept.map((g) => g.toString(16)).join(':')}::/48`;
 }
 
+/** A valid dotted IPv4 (`isIPv4` admits no leading zeros) to its /24. */
 function truncateV4(ip: string): string {
-  const [a, b, c] = ip.split('.');
-  return `${Number(a)}.${Number(b)}.${Number(c)}.0/24`;
+  return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
 }
 
 /** Eight 16-bit groups of a valid IPv6 address (handles `::` and a trailing dotted IPv4). */
