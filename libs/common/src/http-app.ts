@@ -5,7 +5,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { httpRequestHistogram, requestIdFrom } from '@app/observability';
+import type { Logger as PinoLogger } from 'pino';
+import {
+  APP_LOGGER,
+  httpRequestHistogram,
+  labelled,
+  logRequestLine,
+  requestIdFrom,
+} from '@app/observability';
 import { AllExceptionsFilter, sendError } from './all-exceptions.filter';
 import { AtpError } from './errors';
 import { jsonDepth, MAX_BODY_DEPTH } from './json-depth';
@@ -39,14 +46,15 @@ export async function createHttpApp(
     // Memory names are up to 128 characters, percent-encoded up to 3x.
     routerOptions: { maxParamLength: 512 },
     logger: false,
+    // No Nest middleware is used (request logging is a hook below): middie's per-request pass is skipped.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   // Only JSON bodies: everything else is a 415 in the envelope.
   fastify.removeContentTypeParser('text/plain');
 
-  const requests = httpRequestHistogram();
+  const requests = labelled(httpRequestHistogram());
   fastify.addHook('onRequest', (req, reply, done) => {
-    (req.raw as IncomingMessage & { id?: string }).id = req.id;
     reply.header('x-request-id', req.id);
     done();
   });
@@ -67,12 +75,22 @@ export async function createHttpApp(
     }
     done();
   });
+  // Set once the Nest app exists (the logger is a provider); hooks only run after that.
+  let log: PinoLogger | null = null;
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    requests.observe(
-      { method: req.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const elapsedMs = reply.elapsedTime;
+    requests(req.method, route, String(reply.statusCode)).observe(elapsedMs / 1000);
+    if (log) {
+      logRequestLine(log, {
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        statusCode: reply.statusCode,
+        elapsedMs,
+        aborted: !reply.raw.writableFinished,
+      });
+    }
     done();
   });
 
@@ -80,6 +98,7 @@ export async function createHttpApp(
     bufferLogs: true,
     bodyParser: false,
   });
+  log = app.get<PinoLogger>(APP_LOGGER);
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.useGlobalFilters(new AllExceptionsFilter());

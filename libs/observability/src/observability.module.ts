@@ -2,7 +2,11 @@ import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/c
 import { register } from 'prom-client';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
-import { httpLoggerOptions } from './logging';
+import { MetricsController, shareWorkerMetrics } from './cluster-metrics';
+import { createAppLogger, nestLoggerParams } from './logging';
+
+/** The app's pino logger (request lines are written with it). */
+export const APP_LOGGER = Symbol('APP_LOGGER');
 
 export interface ObservabilityOptions {
   service: string;
@@ -18,6 +22,7 @@ export class ObservabilityModule implements OnModuleInit {
    * rejects (a `_total` suffix means a counter). Their per-type twins without the suffix stay.
    */
   onModuleInit(): void {
+    shareWorkerMetrics();
     for (const name of [
       'nodejs_active_handles_total',
       'nodejs_active_requests_total',
@@ -28,19 +33,20 @@ export class ObservabilityModule implements OnModuleInit {
   }
 
   static forRoot(options: ObservabilityOptions): DynamicModule {
+    const logger = createAppLogger(options.logLevel, options.service, options.logStream as never);
     return {
       module: ObservabilityModule,
+      providers: [{ provide: APP_LOGGER, useValue: logger }],
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: httpLoggerOptions(options.logLevel, options.service, options.logStream as never),
-        }),
+        LoggerModule.forRoot(nestLoggerParams(logger)),
         PrometheusModule.register({
           path: '/metrics',
+          controller: MetricsController,
           // One process, one set of default metrics (several app instances share the registry in tests).
           defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
         }),
       ],
-      exports: [LoggerModule],
+      exports: [LoggerModule, APP_LOGGER],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Writable } from 'node:stream';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -41,6 +42,9 @@ export async function bootApp(
   extraImports: DynamicModule['imports'] = [],
 ): Promise<BootedApp> {
   const config = loadConfig(service, env);
+  // Application log lines (nestjs-pino's logger outside a request) go to the first app's stream in
+  // a process; tests boot several apps, so the one booted last owns them, as it owns the metrics.
+  __resetOutOfContextForTests();
   const logs: string[] = [];
   const root = appModule.forRoot(config, { logStream: captureStream(logs) });
   const module: DynamicModule = { ...root, imports: [...(root.imports ?? []), ...extraImports] };
