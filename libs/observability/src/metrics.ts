@@ -41,3 +41,21 @@ export function httpRequestHistogram(): Histogram<'method' | 'route' | 'status'>
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
   });
 }
+
+/**
+ * A memo of a metric's labelled children, by label values in `labelNames` order. prom-client
+ * hashes the label object on every `inc({...})`/`observe({...})`; a child keeps its hash. Only
+ * for bounded label values (route templates, catalog ids, outcome codes).
+ */
+export function labelled<C>(metric: { labels(...values: string[]): C }): (...values: string[]) => C {
+  const children = new Map<string, C>();
+  return (...values: string[]): C => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (!child) {
+      child = metric.labels(...values);
+      children.set(key, child);
+    }
+    return child;
+  };
+}

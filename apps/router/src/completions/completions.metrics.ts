@@ -1,4 +1,4 @@
-import { counter, histogram } from '@app/observability';
+import { counter, histogram, labelled } from '@app/observability';
 
 /** Router metrics (issue: Router). Created once per process; labels stay bounded (catalog ids). */
 export const completionMetrics = {
@@ -27,4 +27,13 @@ export const completionMetrics = {
     help: 'Response cache lookups',
     labelNames: ['result'],
   }),
+};
+
+/** Labelled children, memoised (these are observed on every request). */
+export const metricChildren = {
+  providerRequests: labelled(completionMetrics.providerRequests),
+  providerLatency: labelled(completionMetrics.providerLatency),
+  providerTtft: labelled(completionMetrics.providerTtft),
+  tokens: labelled(completionMetrics.tokens),
+  cache: labelled(completionMetrics.cache),
 };

@@ -26,7 +26,7 @@ import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { type AdmittedChat, ChatAdmission } from './chat-admission';
-import { completionMetrics as m } from './completions.metrics';
+import { completionMetrics as m, metricChildren as mc } from './completions.metrics';
 import { type AttemptHooks, type AttemptPolicy, policyFromEnv, runWithFallback } from './fallback';
 
 interface RequestScope {
@@ -100,12 +100,12 @@ export class CompletionsService {
   private hooks(): AttemptHooks {
     return {
       onSuccess: (model, latencyMs) => {
-        m.providerRequests.inc({ provider: model.provider, model: model.id, outcome: 'success' });
-        m.providerLatency.observe({ provider: model.provider, model: model.id }, latencyMs / 1000);
+        mc.providerRequests(model.provider, model.id, 'success').inc();
+        mc.providerLatency(model.provider, model.id).observe(latencyMs / 1000);
         void this.routing.recordOutcome(model, true, latencyMs);
       },
       onFailure: (model, err) => {
-        m.providerRequests.inc({ provider: model.provider, model: model.id, outcome: err.code });
+        mc.providerRequests(model.provider, model.id, err.code).inc();
         void this.routing.recordOutcome(model, false, null);
       },
       onFallback: () => m.fallbacks.inc(),
@@ -143,10 +143,10 @@ export class CompletionsService {
     };
     if (cache.key && cache.directive === 'use') {
       const hit = await this.cache.get(cache.key);
-      m.cache.inc({ result: hit ? 'hit' : 'miss' });
+      mc.cache(hit ? 'hit' : 'miss').inc();
       if (hit) return this.serveCached(scope, body, hit, reply);
     } else if (!cache.key) {
-      m.cache.inc({ result: 'bypass' });
+      mc.cache('bypass').inc();
     }
     if (body.stream) return this.stream(scope, body, plan.attempts, reply);
 
@@ -164,6 +164,9 @@ export class CompletionsService {
       );
     } catch (err) {
       this.recordFailure(scope, body, plan.attempts[0], err, false);
+      // The client went away: nothing to answer and nothing unexpected to log as an error.
+      if (controller.signal.aborted)
+        throw new AtpError(499, 'client_closed_request', 'The client closed the connection');
       throw err;
     }
     const { result, model, attempts } = outcome;
@@ -280,7 +283,7 @@ export class CompletionsService {
     const { model, attempts } = outcome;
     const { iterator, first } = outcome.result;
     const ttftMs = Date.now() - scope.started;
-    m.providerTtft.observe({ provider: model.provider, model: model.id }, ttftMs / 1000);
+    mc.providerTtft(model.provider, model.id).observe(ttftMs / 1000);
 
     const raw = reply.raw;
     const write = this.openSse(reply, scope, model, attempts);
@@ -395,8 +398,8 @@ export class CompletionsService {
       cached?: boolean;
     },
   ): void {
-    m.tokens.inc({ direction: 'input' }, usage.prompt_tokens);
-    m.tokens.inc({ direction: 'output' }, usage.completion_tokens);
+    mc.tokens('input').inc(usage.prompt_tokens);
+    mc.tokens('output').inc(usage.completion_tokens);
     m.cost.inc(r.cost);
     // Settle before the usage row is queued: a budget rebuilt from the rows never counts a call twice.
     this.governance.finish({ ...this.outcomeBase(scope), status: r.status, model, usage, cost: r.cost });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { counter } from '@app/observability';
 import { UsageRecordEntity } from './usage-record.entity';
-import { UsageRepository } from './usage.repository';
+import { UsageRepository, UsageStoreBusyError } from './usage.repository';
 
 export type UsageInput = Omit<UsageRecordEntity, 'id' | 'createdAt'> & { createdAt?: Date };
 
@@ -65,8 +65,10 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
         await this.repository.insertBatch(batch);
         this.written.inc(batch.length);
       } catch (err) {
-        this.writeErrors.inc();
         this.queue.unshift(...batch);
+        // Another caller's transaction holds SQLite's connection: not an error, the next tick writes.
+        if (err instanceof UsageStoreBusyError) return;
+        this.writeErrors.inc();
         this.logger.warn(
           `usage batch write failed, ${this.queue.length} rows kept for retry: ${(err as Error).message}`,
         );

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { Repository } from 'typeorm';
 import { UsageRecordEntity } from './usage-record.entity';
 
@@ -28,6 +29,14 @@ const USAGE_COLUMNS = [
   'created_at',
 ];
 
+/** SQLite's one connection is inside a transaction someone else opened: write the batch later. */
+export class UsageStoreBusyError extends Error {
+  constructor() {
+    super('the SQLite connection is in another transaction; usage batch deferred');
+    this.name = 'UsageStoreBusyError';
+  }
+}
+
 export type UsageGroupBy = 'day' | 'model' | 'api_key';
 
 export interface UsageAggregateRow {
@@ -43,42 +52,46 @@ export interface UsageAggregateRow {
 export class UsageRepository {
   constructor(@InjectRepository(UsageRecordEntity) private readonly repo: Repository<UsageRecordEntity>) {}
 
+  private sqlite: {
+    db: SqliteDatabase;
+    insert: Statement;
+    write: (rows: UsageRecordEntity[]) => void;
+  } | null = null;
+
   /**
-   * One multi-row INSERT per batch. TypeORM's insert builder costs ~200 µs of CPU per row here
-   * (measured), on the event loop with SQLite; plain parameterised SQL costs a third of that.
+   * Writes a batch. TypeORM's insert builder costs ~200 µs of CPU per row here (measured), on the
+   * event loop with SQLite; PostgreSQL gets one plain parameterised multi-row INSERT, SQLite a
+   * prepared single-row statement run in one transaction (~10x cheaper again than a multi-row
+   * statement that has to be parsed every time).
    */
   async insertBatch(rows: UsageRecordEntity[]): Promise<void> {
     if (!rows.length) return;
-    const pg = this.repo.manager.connection.options.type === 'postgres';
+    if (this.repo.manager.connection.options.type === 'postgres') return this.insertPostgres(rows);
+    const sqlite = this.sqliteWriter();
+    if (sqlite.db.inTransaction) throw new UsageStoreBusyError();
+    sqlite.write(rows);
+  }
+
+  private sqliteWriter() {
+    const db = (this.repo.manager.connection.driver as unknown as { databaseConnection: SqliteDatabase })
+      .databaseConnection;
+    if (this.sqlite?.db === db) return this.sqlite;
+    const insert = db.prepare(
+      `INSERT INTO usage_records (${USAGE_COLUMNS.join(',')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(',')})`,
+    );
+    const write = db.transaction((rows: UsageRecordEntity[]) => {
+      for (const r of rows) insert.run(usageValues(r, false));
+    });
+    this.sqlite = { db, insert, write: (rows) => write.immediate(rows) };
+    return this.sqlite;
+  }
+
+  private async insertPostgres(rows: UsageRecordEntity[]): Promise<void> {
     const params: unknown[] = [];
     const tuples = rows.map((r) => {
       const first = params.length;
-      params.push(
-        r.id,
-        r.tenantId,
-        r.apiKeyId,
-        r.subject,
-        r.endpoint,
-        r.route,
-        r.provider,
-        r.model,
-        r.promptTokens,
-        r.completionTokens,
-        r.totalTokens,
-        r.costUsd,
-        r.latencyMs,
-        r.ttftMs,
-        r.status,
-        r.outcome,
-        pg ? r.cached : Number(r.cached),
-        pg ? r.estimated : Number(r.estimated),
-        pg ? r.stream : Number(r.stream),
-        r.attempts,
-        r.requestId,
-        // SQLite stores datetimes as TypeORM does: 'YYYY-MM-DD HH:MM:SS.SSS' in UTC.
-        pg ? r.createdAt : r.createdAt.toISOString().replace('T', ' ').replace('Z', ''),
-      );
-      return `(${USAGE_COLUMNS.map((_, i) => (pg ? `$${first + i + 1}` : '?')).join(',')})`;
+      params.push(...usageValues(r, true));
+      return `(${USAGE_COLUMNS.map((_, i) => `$${first + i + 1}`).join(',')})`;
     });
     await this.repo.manager.query(
       `INSERT INTO usage_records (${USAGE_COLUMNS.join(',')}) VALUES ${tuples.join(',')}`,
@@ -139,4 +152,33 @@ export class UsageRepository {
     const raw = await qb.getRawOne<{ cost: string | number | null }>();
     return Number(raw?.cost ?? 0);
   }
+}
+
+/** A row's values in {@link USAGE_COLUMNS} order, as each engine stores them. */
+function usageValues(r: UsageRecordEntity, pg: boolean): unknown[] {
+  return [
+    r.id,
+    r.tenantId,
+    r.apiKeyId,
+    r.subject,
+    r.endpoint,
+    r.route,
+    r.provider,
+    r.model,
+    r.promptTokens,
+    r.completionTokens,
+    r.totalTokens,
+    r.costUsd,
+    r.latencyMs,
+    r.ttftMs,
+    r.status,
+    r.outcome,
+    pg ? r.cached : Number(r.cached),
+    pg ? r.estimated : Number(r.estimated),
+    pg ? r.stream : Number(r.stream),
+    r.attempts,
+    r.requestId,
+    // SQLite stores datetimes as TypeORM does: 'YYYY-MM-DD HH:MM:SS.SSS' in UTC.
+    pg ? r.createdAt : r.createdAt.toISOString().replace('T', ' ').replace('Z', ''),
+  ];
 }
