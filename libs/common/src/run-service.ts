@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -9,6 +10,7 @@ import {
   readProcessEnv,
 } from '@app/config';
 import type { TracingHandle } from '@app/observability';
+import { runPrimary } from './cluster';
 import { createHttpApp, type HttpAppOptions } from './http-app';
 
 export interface ServiceDefinition {
@@ -38,6 +40,13 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
+  }
+  const workers = (config.env as { ATP_ROUTER_WORKERS?: number }).ATP_ROUTER_WORKERS ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary only supervises: the workers each run everything below, on one shared port.
+    await def.tracing?.shutdown();
+    runPrimary({ service: def.app, workers, graceMs: config.env.ATP_SHUTDOWN_GRACE_SECONDS * 1000 });
+    return;
   }
   const tracing = def.tracing;
 

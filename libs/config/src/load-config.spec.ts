@@ -65,6 +65,21 @@ describe('loadConfig', () => {
     expect(loadConfig('router', { ...base, ATP_ALLOW_EMBEDDED: 'true' }).production).toBe(true);
   });
 
+  it('ATP_ROUTER_WORKERS: 1 by default, a number or auto, and more than 1 only with REDIS_URL', () => {
+    expect(loadConfig('router', { ATP_DATA_DIR: dir }).env.ATP_ROUTER_WORKERS).toBe(1);
+    const redis = { ATP_DATA_DIR: dir, REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig('router', { ...redis, ATP_ROUTER_WORKERS: '2' }).env.ATP_ROUTER_WORKERS).toBe(2);
+    expect(
+      loadConfig('router', { ...redis, ATP_ROUTER_WORKERS: 'auto' }).env.ATP_ROUTER_WORKERS,
+    ).toBeGreaterThanOrEqual(1);
+    expect(problemsOf(() => loadConfig('router', { ATP_DATA_DIR: dir, ATP_ROUTER_WORKERS: '2' }))).toEqual([
+      expect.stringMatching(/^ATP_ROUTER_WORKERS above 1 needs REDIS_URL/),
+    ]);
+    expect(problemsOf(() => loadConfig('router', { ...redis, ATP_ROUTER_WORKERS: 'many' }))).toEqual([
+      expect.stringMatching(/^ATP_ROUTER_WORKERS must be a number or auto/),
+    ]);
+  });
+
   it('ATP_ALLOW_EMBEDDED=true lets production run on the embedded defaults', () => {
     const c = loadConfig('router', {
       NODE_ENV: 'production',

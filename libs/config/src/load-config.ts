@@ -122,6 +122,11 @@ export function loadConfig<A extends AppName>(
       );
     }
   }
+  if (app === 'router' && (env as EnvFor<'router'>).ATP_ROUTER_WORKERS > 1 && !env.REDIS_URL) {
+    problems.push(
+      'ATP_ROUTER_WORKERS above 1 needs REDIS_URL: rate limits, budgets, circuits and the response cache are shared through Redis (the in-process store would be per worker)',
+    );
+  }
   if (problems.length) throw new ConfigError(app, problems);
 
   const dataDir = resolve(env.ATP_DATA_DIR ?? '.atp');

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -165,6 +166,17 @@ export const routerEnvSchema = z.object({
   ),
   /** Export per-tenant budget spend as a metric label (bounded cardinality: off by default). */
   ATP_BUDGET_METRICS_PER_TENANT: bool(false),
+  /**
+   * Router processes sharing the port (node:cluster). One Node process uses one CPU; the Cloud Run
+   * service has 2. `auto` = the CPUs available. More than 1 needs REDIS_URL (shared limits).
+   */
+  ATP_ROUTER_WORKERS: z.preprocess(
+    (v) => {
+      if (typeof v !== 'string' || v.trim() === '') return undefined;
+      return v.trim().toLowerCase() === 'auto' ? availableParallelism() : v;
+    },
+    z.coerce.number({ message: 'must be a number or auto' }).int().min(1).max(64).default(1),
+  ),
 });
 
 export const gatewayEnvSchema = z.object({

@@ -2,3 +2,4 @@ export * from './logging';
 export * from './metrics';
 export * from './tracing';
 export * from './observability.module';
+export * from './cluster-metrics';
