@@ -6,6 +6,10 @@
 //   portkey (optional: set BENCH_PORTKEY_DIR to a copy of ../shared/bench with `npm ci` done)
 // Scenarios run interleaved (every target back to back, order rotating). Loopback only; every
 // load run is bounded by DURATION seconds. `npm run bench -- memory` runs the memory gateway bench.
+// The mock upstream and the null proxy are the product's (../shared/bench, or BENCH_SHARED_DIR)
+// when present, so the numbers compare with its RESULTS.md; otherwise bench/'s own twins.
+// The router's tenant has limits and a budget set (checked on every request) and audit is on.
+// BENCH_ROUTER_WORKERS=2 also runs the router as 2 workers (needs REDIS_URL; uses DATABASE_URL if set).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +82,11 @@ const DURATION = Math.min(Number(process.env.DURATION || 8), 60);
 const SCENARIOS = (process.env.SCENARIOS || 'nonstream-c50 nonstream-c500 stream-c100')
   .split(/\s+/)
   .filter(Boolean);
-const PORTS = { mock: 19100, null: 19090, router: 19080, portkey: 18787 };
+const PORTS = { mock: 19100, null: 19090, router: 19080, routerW: 19081, portkey: 18787 };
+const SHARED = [process.env.BENCH_SHARED_DIR, join(root, '..', 'shared', 'bench')].find(
+  (d) => d && existsSync(join(d, 'mock-upstream.mjs')) && existsSync(join(d, 'null-gateway.mjs')),
+);
+const WORKERS = Number(process.env.BENCH_ROUTER_WORKERS || 1);
 const children = [];
 
 function start(name, args, env = {}, cwd = root) {
@@ -119,13 +127,63 @@ async function waitFor(url, timeoutMs = 60_000) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-function cpuSeconds(pid) {
+function cpuSeconds(pid, tree = false) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
+    let total = (Number(f[11]) + Number(f[12])) / 100;
+    if (tree) {
+      const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n');
+      for (const k of kids.filter(Boolean)) total += cpuSeconds(Number(k));
+    }
+    return total;
   } catch {
     return NaN;
   }
+}
+
+const cleanups = [];
+
+/**
+ * The development key of a router started on `dataDir`, after setting its tenant's limits and
+ * budget high enough never to refuse a bench request: every request still goes through the rate,
+ * token, concurrency and budget checks (reserve, then settle).
+ */
+async function benchKey(dataDir, url) {
+  const credsFile = join(dataDir, 'dev-credentials.json');
+  for (let i = 0; i < 100 && !existsSync(credsFile); i++) await new Promise((r) => setTimeout(r, 100));
+  const { api_key: key } = JSON.parse(readFileSync(credsFile, 'utf8'));
+  const res = await fetch(`${url}/v1/admin/limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      rpm: 100_000_000,
+      tpm: 1_000_000_000,
+      concurrency: 100_000,
+      monthly_budget_usd: 1_000_000,
+    }),
+  });
+  if (!res.ok) throw new Error(`setting the bench limits failed: ${res.status} ${await res.text()}`);
+  return key;
+}
+
+/** A fresh PostgreSQL database when DATABASE_URL is set (dropped at the end), else null. */
+async function scratchDatabase() {
+  if (!process.env.DATABASE_URL) return null;
+  const { default: pg } = await import('pg');
+  const name = `atp_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  const u = new URL(process.env.DATABASE_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 async function load(target, scenario) {
@@ -135,7 +193,7 @@ async function load(target, scenario) {
     messages: [{ role: 'user', content: 'Benchmark prompt: say something short.' }],
     ...(kind === 'stream' ? { stream: true } : {}),
   });
-  const cpu0 = target.pid ? cpuSeconds(target.pid) : NaN;
+  const cpu0 = target.pid ? cpuSeconds(target.pid, target.tree) : NaN;
   const result = await autocannon({
     url: `${target.base}/chat/completions`,
     method: 'POST',
@@ -145,7 +203,7 @@ async function load(target, scenario) {
     duration: DURATION,
     timeout: 10,
   });
-  const cpu = target.pid ? ((cpuSeconds(target.pid) - cpu0) / DURATION) * 100 : NaN;
+  const cpu = target.pid ? ((cpuSeconds(target.pid, target.tree) - cpu0) / DURATION) * 100 : NaN;
   return {
     target: target.name,
     scenario,
@@ -155,6 +213,11 @@ async function load(target, scenario) {
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     cpu: Number.isNaN(cpu) ? '' : `${Math.round(cpu)}%`,
+    // CPU time of the target per response (all its threads and workers), in microseconds
+    cpuPerReq:
+      Number.isNaN(cpu) || !result.requests.total
+        ? ''
+        : Math.round(((cpu / 100) * DURATION * 1e6) / result.requests.total),
   };
 }
 
@@ -169,21 +232,35 @@ async function main() {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'atp-bench-'));
   try {
-    start('mock', [join(here, 'mock-upstream.mjs'), String(PORTS.mock)]);
-    start('null', [join(here, 'null-proxy.mjs'), String(PORTS.null), String(PORTS.mock)]);
-    const router = start('router', [join(root, 'dist', 'apps', 'router', 'main.js')], {
-      PORT: String(PORTS.router),
+    if (SHARED) {
+      console.log(`mock upstream and null proxy from ${SHARED}`);
+      start('mock', [join(SHARED, 'mock-upstream.mjs'), `--port=${PORTS.mock}`]);
+      start('null', [join(SHARED, 'null-gateway.mjs')], {
+        NULL_GW_PORT: String(PORTS.null),
+        NULL_GW_UPSTREAM: `http://127.0.0.1:${PORTS.mock}`,
+      });
+    } else {
+      start('mock', [join(here, 'mock-upstream.mjs'), String(PORTS.mock)]);
+      start('null', [join(here, 'null-proxy.mjs'), String(PORTS.null), String(PORTS.mock)]);
+    }
+    const routerEnv = {
       ATP_DATA_DIR: dataDir,
       OPENAI_API_KEY: 'sk-bench',
       OPENAI_BASE_URL: `http://127.0.0.1:${PORTS.mock}/v1`,
       LOG_LEVEL: process.env.LOG_LEVEL || 'INFO',
       NODE_ENV: 'development',
+      AUDIT_LOG_ENABLED: 'true',
+    };
+    // One process on the embedded defaults, as `npm start` runs it.
+    const router = start('router', [join(root, 'dist', 'apps', 'router', 'main.js')], {
+      ...routerEnv,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      PORT: String(PORTS.router),
     });
     await waitFor(`http://127.0.0.1:${PORTS.mock}/health`);
     await waitFor(`http://127.0.0.1:${PORTS.router}/health`);
-    const credsFile = join(dataDir, 'dev-credentials.json');
-    for (let i = 0; i < 50 && !existsSync(credsFile); i++) await new Promise((r) => setTimeout(r, 100));
-    const { api_key: apiKey } = JSON.parse(readFileSync(credsFile, 'utf8'));
+    const apiKey = await benchKey(dataDir, `http://127.0.0.1:${PORTS.router}`);
 
     const targets = [
       { name: 'direct', base: `http://127.0.0.1:${PORTS.mock}/v1`, headers: {}, pid: children[0].pid },
@@ -195,6 +272,31 @@ async function main() {
         pid: router.pid,
       },
     ];
+    if (WORKERS > 1) {
+      if (!process.env.REDIS_URL) throw new Error('BENCH_ROUTER_WORKERS > 1 needs REDIS_URL');
+      const wDir = mkdtempSync(join(tmpdir(), 'atp-bench-w-'));
+      cleanups.push(() => rmSync(wDir, { recursive: true, force: true }));
+      const db = await scratchDatabase();
+      const rw = start('router-workers', [join(root, 'dist', 'apps', 'router', 'main.js')], {
+        ...routerEnv,
+        ATP_DATA_DIR: wDir,
+        ...(db ? { DATABASE_URL: db } : { DATABASE_URL: '' }),
+        REDIS_URL: process.env.REDIS_URL,
+        REDIS_KEY_PREFIX: `atp-bench-${Date.now().toString(36)}:`,
+        ATP_ROUTER_WORKERS: String(WORKERS),
+        PORT: String(PORTS.routerW),
+      });
+      await waitFor(`http://127.0.0.1:${PORTS.routerW}/health`);
+      await new Promise((r) => setTimeout(r, 3000)); // the other workers start after the first
+      const key = await benchKey(wDir, `http://127.0.0.1:${PORTS.routerW}`);
+      targets.push({
+        name: `router-${WORKERS}w`,
+        base: `http://127.0.0.1:${PORTS.routerW}/v1`,
+        headers: { authorization: `Bearer ${key}` },
+        pid: rw.pid,
+        tree: true,
+      });
+    }
     const portkeyDir = process.env.BENCH_PORTKEY_DIR;
     if (portkeyDir) {
       const pk = start(
@@ -241,27 +343,34 @@ async function main() {
         console.log(JSON.stringify(row));
       }
     }
-    console.log(`\n| scenario | target | req/s | p50 ms | p99 ms | errors | non-2xx | target CPU |`);
-    console.log(`|---|---|---:|---:|---:|---:|---:|---:|`);
+    console.log(
+      `\n| scenario | target | req/s | p50 ms | p99 ms | errors | non-2xx | target CPU | CPU µs/req |`,
+    );
+    console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|`);
     for (const r of rows)
       console.log(
-        `| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.cpu} |`,
+        `| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.cpu} | ${r.cpuPerReq} |`,
       );
     console.log(
-      `\n| scenario | router / direct RPS | router / null RPS | router p99 / direct p99 |${portkeyDir ? ' router / portkey RPS |' : ''}`,
+      `\n| scenario | router | router / direct RPS | router / null RPS | router p99 / direct p99 |${portkeyDir ? ' router / portkey RPS |' : ''}`,
     );
-    console.log(`|---|---:|---:|---:|${portkeyDir ? '---:|' : ''}`);
+    console.log(`|---|---|---:|---:|---:|${portkeyDir ? '---:|' : ''}`);
+    const routers = targets.filter((t) => t.name.startsWith('router')).map((t) => t.name);
     for (const s of SCENARIOS) {
       const get = (n) => rows.find((r) => r.scenario === s && r.target === n);
-      const [d, n, r, p] = [get('direct'), get('null'), get('router'), get('portkey')];
+      const [d, n, p] = [get('direct'), get('null'), get('portkey')];
       const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
-      console.log(
-        `| ${s} | ${ratio(r.rps, d.rps)} | ${ratio(r.rps, n.rps)} | ${ratio(r.p99, d.p99)} |${p ? ` ${ratio(r.rps, p.rps)} |` : ''}`,
-      );
+      for (const name of routers) {
+        const r = get(name);
+        console.log(
+          `| ${s} | ${name} | ${ratio(r.rps, d.rps)} | ${ratio(r.rps, n.rps)} | ${ratio(r.p99, d.p99)} |${p ? ` ${ratio(r.rps, p.rps)} |` : ''}`,
+        );
+      }
     }
   } finally {
     stopAll();
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
