@@ -23,12 +23,15 @@ export const DEFAULT_BREAKER: CircuitBreakerOptions = {
 export class CircuitBreaker {
   /** Last known open/closed state per circuit, so routing reads Redis at most once a second per circuit. */
   private readonly known = new Map<string, { open: boolean; at: number }>();
+  /** When this process last reset each failure counter (see recordSuccess). */
+  private readonly resetAt = new Map<string, number>();
 
   constructor(
     private readonly kv: KvStore,
     private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
     private readonly refreshMs = 1000,
     private readonly now: () => number = Date.now,
+    private readonly resetEveryMs = 100,
   ) {}
 
   private static key(provider: string, model: string, part: 'open' | 'fails'): string {
@@ -60,6 +63,7 @@ export class CircuitBreaker {
 
   /** @returns true when this failure opened the circuit */
   async recordFailure(provider: string, model: string): Promise<boolean> {
+    this.resetAt.delete(CircuitBreaker.key(provider, model, 'fails'));
     const fails = await this.kv.incrBy(
       CircuitBreaker.key(provider, model, 'fails'),
       1,
@@ -74,7 +78,18 @@ export class CircuitBreaker {
     return false;
   }
 
+  /**
+   * A success resets the failure count. At most one reset per `resetEveryMs` per circuit (a DEL
+   * per successful request was a Redis write on every call), except right after a failure seen
+   * here: so 5 failures are only counted together if they come within that span of each other
+   * with no reset between.
+   */
   async recordSuccess(provider: string, model: string): Promise<void> {
-    await this.kv.del(CircuitBreaker.key(provider, model, 'fails'));
+    const key = CircuitBreaker.key(provider, model, 'fails');
+    const last = this.resetAt.get(key);
+    const now = this.now();
+    if (last !== undefined && now - last < this.resetEveryMs) return;
+    this.resetAt.set(key, now);
+    await this.kv.del(key);
   }
 }

@@ -4,30 +4,48 @@ import { EMPTY_STATS, EWMA_ALPHA, type ModelStats, nextEwma } from './strategies
 
 const REFRESH_MS = 1000;
 
-/** Atomic update of one model's statistics hash. */
+/**
+ * Atomic update of one model's statistics hash with a batch of outcomes: ARGV = successes,
+ * failures, the batch's mean latency (-1: none) and the EWMA weight of the whole batch.
+ */
 const RECORD = `
-local ok = tonumber(ARGV[1])
-if ok == 1 then redis.call('HINCRBY', KEYS[1], 's', 1) else redis.call('HINCRBY', KEYS[1], 'f', 1) end
-local lat = tonumber(ARGV[2])
+local s = tonumber(ARGV[1])
+local f = tonumber(ARGV[2])
+if s > 0 then redis.call('HINCRBY', KEYS[1], 's', s) end
+if f > 0 then redis.call('HINCRBY', KEYS[1], 'f', f) end
+local lat = tonumber(ARGV[3])
 if lat >= 0 then
   local prev = tonumber(redis.call('HGET', KEYS[1], 'l') or '0')
   local nxt = lat
-  if prev > 0 then nxt = tonumber(ARGV[3]) * lat + (1 - tonumber(ARGV[3])) * prev end
+  if prev > 0 then nxt = tonumber(ARGV[4]) * lat + (1 - tonumber(ARGV[4])) * prev end
   redis.call('HSET', KEYS[1], 'l', tostring(nxt))
 end
 redis.call('PEXPIRE', KEYS[1], 604800000)
 return 1`;
 
+/** Outcomes are sent to Redis in one script call per model at most this often. */
+const FLUSH_MS = 200;
+
+interface Pending {
+  successes: number;
+  failures: number;
+  latencySum: number;
+  latencyCount: number;
+}
+
 /**
  * Success, failure and latency per provider+model, which the lowest-latency and learned
  * strategies read. With Redis every replica writes to and reads from the same hashes (so they
  * learn together); reads come from a local copy refreshed at most once a second, so routing
- * adds no Redis round trip to a request.
+ * adds no Redis round trip to a request. Writes are batched: one script call per model every
+ * 200 ms carries the counts and the batch's latency (weighted as that many EWMA steps).
  */
 @Injectable()
 export class RoutingStatsStore {
   private readonly local = new Map<string, ModelStats>();
   private readonly fetchedAt = new Map<string, number>();
+  private readonly pending = new Map<string, Pending>();
+  private flushing: Promise<void> | null = null;
 
   constructor(@Inject(KV_STORE) private readonly kv: KvStore) {
     if (kv instanceof RedisKvStore)
@@ -69,8 +87,11 @@ export class RoutingStatsStore {
     return this.refresh(RoutingStatsStore.id(provider, model));
   }
 
-  /** Records one attempt's outcome; latency only for successes. Never throws. */
-  async record(provider: string, model: string, ok: boolean, latencyMs: number | null): Promise<void> {
+  /**
+   * Records one attempt's outcome; latency only for successes. Never throws. Resolves once the
+   * outcome is in the shared store (the request path does not wait for it).
+   */
+  record(provider: string, model: string, ok: boolean, latencyMs: number | null): Promise<void> {
     const id = RoutingStatsStore.id(provider, model);
     const prev = this.local.get(id) ?? EMPTY_STATS;
     this.local.set(id, {
@@ -78,13 +99,45 @@ export class RoutingStatsStore {
       failures: prev.failures + (ok ? 0 : 1),
       latencyEwmaMs: latencyMs === null ? prev.latencyEwmaMs : nextEwma(prev.latencyEwmaMs, latencyMs),
     });
-    if (this.kv instanceof RedisKvStore) {
-      const client = this.kv.client as typeof this.kv.client & {
-        atpRecordStats(key: string, ok: number, latency: number, alpha: number): Promise<number>;
-      };
-      await client
-        .atpRecordStats(this.kv.key(`rstats:${id}`), ok ? 1 : 0, latencyMs ?? -1, EWMA_ALPHA)
-        .catch(() => undefined);
+    if (!(this.kv instanceof RedisKvStore)) return Promise.resolve();
+    let p = this.pending.get(id);
+    if (!p) {
+      p = { successes: 0, failures: 0, latencySum: 0, latencyCount: 0 };
+      this.pending.set(id, p);
     }
+    if (ok) p.successes++;
+    else p.failures++;
+    if (latencyMs !== null) {
+      p.latencySum += latencyMs;
+      p.latencyCount++;
+    }
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS).unref()).then(() =>
+      this.flush(),
+    );
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = null;
+    const kv = this.kv;
+    if (!(kv instanceof RedisKvStore)) return;
+    const client = kv.client as typeof kv.client & {
+      atpRecordStats(key: string, s: number, f: number, latency: number, alpha: number): Promise<number>;
+    };
+    const batch = [...this.pending];
+    this.pending.clear();
+    await Promise.all(
+      batch.map(([id, p]) =>
+        client
+          .atpRecordStats(
+            kv.key(`rstats:${id}`),
+            p.successes,
+            p.failures,
+            p.latencyCount ? p.latencySum / p.latencyCount : -1,
+            1 - (1 - EWMA_ALPHA) ** p.latencyCount,
+          )
+          .catch(() => undefined),
+      ),
+    );
   }
 }

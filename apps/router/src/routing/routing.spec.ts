@@ -141,6 +141,38 @@ describe('circuit breaker', () => {
   });
 });
 
+describe('circuit breaker success resets', () => {
+  it('resets the shared counter at most once per interval, but always right after a failure seen here', async () => {
+    const kv = new MemoryKvStore();
+    let now = 1_000;
+    const cb = new CircuitBreaker(
+      kv,
+      { failureThreshold: 3, windowMs: 10_000, openMs: 5000 },
+      0,
+      () => now,
+      100,
+    );
+    const dels = jest.spyOn(kv, 'del');
+    await cb.recordSuccess('p', 'm');
+    await cb.recordSuccess('p', 'm');
+    now += 50;
+    await cb.recordSuccess('p', 'm');
+    expect(dels).toHaveBeenCalledTimes(1); // one DEL for three successes within 100 ms
+    await cb.recordFailure('p', 'm');
+    await cb.recordSuccess('p', 'm'); // a failure here: the next success resets at once
+    expect(dels).toHaveBeenCalledTimes(2);
+    now += 100;
+    await cb.recordSuccess('p', 'm');
+    expect(dels).toHaveBeenCalledTimes(3);
+    // consecutive semantics hold for this process: fail, succeed, fail, fail never opens at 3
+    expect(await cb.recordFailure('p', 'm')).toBe(false);
+    await cb.recordSuccess('p', 'm');
+    expect(await cb.recordFailure('p', 'm')).toBe(false);
+    expect(await cb.recordFailure('p', 'm')).toBe(false);
+    expect(await cb.recordFailure('p', 'm')).toBe(true);
+  });
+});
+
 describe('routing config', () => {
   it('adds models and routes from YAML and validates references', () => {
     const file = parseRoutingConfig(`
