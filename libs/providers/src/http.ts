@@ -48,7 +48,12 @@ function connectionError(provider: string, detail: string): ProviderError {
  * AbortController, and turns every undici/network failure into a ProviderError. Always `finish()`.
  */
 export class UpstreamCall {
-  private readonly ctrl = new AbortController();
+  /** Why the exchange was aborted (client gone, timeout); null while it runs. */
+  private reason: ProviderError | null = null;
+  /** Only for request()-based exchanges (streams): created on first use. */
+  private ctrl: AbortController | null = null;
+  /** Aborts a dispatch()-based exchange in flight. */
+  private abortDispatch: ((err: Error) => void) | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly unlink: () => void;
 
@@ -79,6 +84,14 @@ export class UpstreamCall {
     this.unlink();
   }
 
+  private signal(): AbortSignal {
+    if (!this.ctrl) {
+      this.ctrl = new AbortController();
+      if (this.reason) this.ctrl.abort(this.reason);
+    }
+    return this.ctrl.signal;
+  }
+
   async send(req: UpstreamRequest, mapError: ErrorMapper): Promise<Dispatcher.ResponseData> {
     this.throwIfAborted();
     let res: Dispatcher.ResponseData;
@@ -88,7 +101,7 @@ export class UpstreamCall {
         method: req.method ?? 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal: this.ctrl.signal,
+        signal: this.signal(),
       });
     } catch (err) {
       throw this.classify(err);
@@ -98,18 +111,67 @@ export class UpstreamCall {
     throw mapError(res.statusCode, res.headers, text);
   }
 
-  async json<T>(res: Dispatcher.ResponseData): Promise<T> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      throw this.classify(err);
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw invalidResponseError(this.provider, 'body is not valid JSON');
-    }
+  /**
+   * A non-streaming exchange answered with JSON: the same errors as {@link send} + {@link json},
+   * but the body is collected from undici's dispatch callbacks instead of a body stream (no
+   * Readable, no AbortSignal per call: measurably less CPU on the router's hot path).
+   */
+  fetchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
+    this.throwIfAborted();
+    const { origin, path } = splitUrl(req.url);
+    return new Promise<T>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let headers: HeaderBag = {};
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        this.abortDispatch = null;
+        reject(this.classify(err));
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (controller) => {
+          if (this.reason) controller.abort(this.reason);
+          else this.abortDispatch = (err) => controller.abort(err);
+        },
+        onResponseStart: (_c, statusCode, h) => {
+          status = statusCode;
+          headers = h as HeaderBag;
+        },
+        onResponseData: (_c, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          if (settled) return;
+          settled = true;
+          this.abortDispatch = null;
+          const text =
+            chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          if (status < 200 || status >= 300) return reject(mapError(status, headers, text));
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch {
+            reject(invalidResponseError(this.provider, 'body is not valid JSON'));
+          }
+        },
+        onResponseError: (_c, err) => fail(err),
+      };
+      try {
+        this.agent.dispatch(
+          {
+            origin,
+            path,
+            method: req.method ?? 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
+            body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          },
+          handler,
+        );
+      } catch (err) {
+        fail(err);
+      }
+    });
   }
 
   /**
@@ -143,17 +205,19 @@ export class UpstreamCall {
   }
 
   private throwIfAborted(): void {
-    if (this.ctrl.signal.aborted) throw this.classify(this.ctrl.signal.reason);
+    if (this.reason) throw this.reason;
   }
 
   private abort(err: ProviderError): void {
-    if (!this.ctrl.signal.aborted) this.ctrl.abort(err);
+    if (this.reason) return;
+    this.reason = err;
+    this.ctrl?.abort(err);
+    this.abortDispatch?.(err);
   }
 
   private classify(err: unknown): ProviderError {
     if (err instanceof ProviderError) return err;
-    const reason: unknown = this.ctrl.signal.reason;
-    if (this.ctrl.signal.aborted && reason instanceof ProviderError) return reason;
+    if (this.reason) return this.reason;
     const e = err as { code?: string; message?: string; cause?: { code?: string } };
     const code = e?.code ?? e?.cause?.code ?? '';
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
@@ -172,6 +236,14 @@ export function minTimeout(a: number | undefined, b: number | undefined): number
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
+}
+
+/** `http://host:port/a/b?q` → origin `http://host:port`, path `/a/b?q` (what dispatch() takes). */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const scheme = url.indexOf('://');
+  const slash = scheme === -1 ? -1 : url.indexOf('/', scheme + 3);
+  if (scheme === -1) throw new Error(`not an absolute URL: ${url}`);
+  return slash === -1 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
 export function joinUrl(base: string, path: string): string {

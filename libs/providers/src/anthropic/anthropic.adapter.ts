@@ -45,8 +45,11 @@ export class AnthropicAdapter implements LlmAdapter {
     const call = new UpstreamCall(this.id, this.agent, ctx);
     try {
       call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      const res = await call.send(this.request(req, false), this.mapError);
-      return mapper.fromResponse(this.id, await call.json<AnthropicMessage>(res), this.now());
+      return mapper.fromResponse(
+        this.id,
+        await call.fetchJson<AnthropicMessage>(this.request(req, false), this.mapError),
+        this.now(),
+      );
     } finally {
       call.finish();
     }

@@ -41,11 +41,14 @@ export class GoogleAdapter implements LlmAdapter {
     const call = new UpstreamCall(this.id, this.agent, ctx);
     try {
       call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      const res = await call.send(
-        this.request(req.model, ':generateContent', mapper.toRequest(req)),
-        this.mapError,
+      return mapper.fromResponse(
+        this.id,
+        await call.fetchJson<GeminiResponse>(
+          this.request(req.model, ':generateContent', mapper.toRequest(req)),
+          this.mapError,
+        ),
+        this.meta(req.model),
       );
-      return mapper.fromResponse(this.id, await call.json<GeminiResponse>(res), this.meta(req.model));
     } finally {
       call.finish();
     }
@@ -62,12 +65,24 @@ export class GoogleAdapter implements LlmAdapter {
       call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
       let vectors: number[][];
       if (requests.length === 1) {
-        const res = await call.send(this.request(req.model, ':embedContent', requests[0]), this.mapError);
-        vectors = [(await call.json<GeminiEmbedContentResponse>(res)).embedding?.values];
+        vectors = [
+          (
+            await call.fetchJson<GeminiEmbedContentResponse>(
+              this.request(req.model, ':embedContent', requests[0]),
+              this.mapError,
+            )
+          ).embedding?.values,
+        ];
       } else {
         const body = { requests: requests.map((r) => ({ model: `models/${req.model}`, ...r })) };
-        const res = await call.send(this.request(req.model, ':batchEmbedContents', body), this.mapError);
-        vectors = ((await call.json<GeminiBatchEmbedResponse>(res)).embeddings ?? []).map((e) => e?.values);
+        vectors = (
+          (
+            await call.fetchJson<GeminiBatchEmbedResponse>(
+              this.request(req.model, ':batchEmbedContents', body),
+              this.mapError,
+            )
+          ).embeddings ?? []
+        ).map((e) => e?.values);
       }
       if (vectors.length !== requests.length || vectors.some((v) => !Array.isArray(v))) {
         throw invalidResponseError(this.id, 'embedding values missing');

@@ -44,11 +44,14 @@ export class OpenAiAdapter implements LlmAdapter {
     const call = new UpstreamCall(this.id, this.agent, ctx);
     try {
       call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      const res = await call.send(
-        this.request('/chat/completions', mapper.toRequest(req, false)),
-        this.mapError,
+      return mapper.fromResponse(
+        this.id,
+        req,
+        await call.fetchJson<OpenAiChatCompletion>(
+          this.request('/chat/completions', mapper.toRequest(req, false)),
+          this.mapError,
+        ),
       );
-      return mapper.fromResponse(this.id, req, await call.json<OpenAiChatCompletion>(res));
     } finally {
       call.finish();
     }
@@ -62,8 +65,14 @@ export class OpenAiAdapter implements LlmAdapter {
     const call = new UpstreamCall(this.id, this.agent, ctx);
     try {
       call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      const res = await call.send(this.request('/embeddings', mapper.toEmbeddingRequest(req)), this.mapError);
-      return mapper.fromEmbeddingResponse(this.id, req, await call.json<EmbeddingResponse>(res));
+      return mapper.fromEmbeddingResponse(
+        this.id,
+        req,
+        await call.fetchJson<EmbeddingResponse>(
+          this.request('/embeddings', mapper.toEmbeddingRequest(req)),
+          this.mapError,
+        ),
+      );
     } finally {
       call.finish();
     }
