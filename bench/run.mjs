@@ -42,24 +42,8 @@ async function memoryBench(args) {
     LOG_LEVEL: process.env.LOG_LEVEL || 'WARNING',
     NODE_ENV: 'development',
   };
-  let dropDb = null;
-  if (process.env.DATABASE_URL) {
-    const { default: pg } = await import('pg');
-    const name = `atp_bench_${Date.now().toString(36)}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(process.env.DATABASE_URL);
-    u.pathname = `/${name}`;
-    env.DATABASE_URL = u.toString();
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const db = await scratchDatabase();
+  if (db) env.DATABASE_URL = db;
   if (process.env.REDIS_URL) env.REDIS_KEY_PREFIX = `atp-bench-${Date.now().toString(36)}:`;
   const gw = start('memory-gateway', [join(root, 'dist', 'apps', 'memory-gateway', 'main.js')], env);
   try {
@@ -73,7 +57,7 @@ async function memoryBench(args) {
   } finally {
     gw.kill('SIGTERM');
     await new Promise((r) => gw.once('exit', r));
-    await dropDb?.();
+    for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
