@@ -27,6 +27,17 @@ export class SseParser {
     const text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
     this.buffer += text;
     const events: SseEvent[] = [];
+    if (!this.skipLeadingLf && this.buffer.indexOf('\r') === -1) {
+      // The common case (LF line ends only): find the line ends natively.
+      let from = 0;
+      for (let nl = this.buffer.indexOf('\n'); nl !== -1; nl = this.buffer.indexOf('\n', from)) {
+        const ev = this.line(this.buffer.slice(from, nl));
+        from = nl + 1;
+        if (ev) events.push(ev);
+      }
+      this.buffer = this.buffer.slice(from);
+      return events;
+    }
     let start = 0;
     for (let i = 0; i < this.buffer.length; i++) {
       const ch = this.buffer.charCodeAt(i);

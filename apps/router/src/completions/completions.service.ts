@@ -244,8 +244,22 @@ export class CompletionsService {
       'x-atp-cache': scope.cache.result,
       ...scope.admitted.headers,
     });
+    // The events parsed from one upstream read go out in one write: the socket is corked on the
+    // first event of a tick and uncorked once the tick's promise jobs have run (a syscall per
+    // event was the largest cost of a streamed answer).
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      // end() has already uncorked fully (and the socket may serve the next request by now).
+      if (!raw.writableEnded) raw.uncork();
+    };
     return async (data: string) => {
       if (raw.destroyed) return;
+      if (!corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
       if (!raw.write(`data: ${data}\n\n`))
         await new Promise<void>((r) => raw.once('drain', () => r()).once('close', () => r()));
     };
