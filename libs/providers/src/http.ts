@@ -43,9 +43,19 @@ function connectionError(provider: string, detail: string): ProviderError {
   });
 }
 
+/** Method, JSON headers and serialised body of an upstream request (what send and fetchJson send). */
+function requestInit(req: UpstreamRequest) {
+  return {
+    method: req.method ?? 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
+    body: req.body === undefined ? undefined : JSON.stringify(req.body),
+  };
+}
+
 /**
- * One upstream HTTP exchange: links the caller's AbortSignal and the timeouts to one
- * AbortController, and turns every undici/network failure into a ProviderError. Always `finish()`.
+ * One upstream HTTP exchange: the caller's AbortSignal and the timeouts abort it with a
+ * ProviderError (through an AbortController for request()-based streams, the dispatch controller
+ * for fetchJson), and every undici/network failure becomes a ProviderError. Always `finish()`.
  */
 export class UpstreamCall {
   /** Why the exchange was aborted (client gone, timeout); null while it runs. */
@@ -96,13 +106,7 @@ export class UpstreamCall {
     this.throwIfAborted();
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(req.url, {
-        dispatcher: this.agent,
-        method: req.method ?? 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal: this.signal(),
-      });
+      res = await request(req.url, { dispatcher: this.agent, ...requestInit(req), signal: this.signal() });
     } catch (err) {
       throw this.classify(err);
     }
@@ -112,8 +116,8 @@ export class UpstreamCall {
   }
 
   /**
-   * A non-streaming exchange answered with JSON: the same errors as {@link send} + {@link json},
-   * but the body is collected from undici's dispatch callbacks instead of a body stream (no
+   * A non-streaming exchange answered with JSON: the same errors as {@link send} plus an invalid-JSON
+   * ProviderError, but the body is collected from undici's dispatch callbacks instead of a body stream (no
    * Readable, no AbortSignal per call: measurably less CPU on the router's hot path).
    */
   fetchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
@@ -158,16 +162,7 @@ export class UpstreamCall {
         onResponseError: (_c, err) => fail(err),
       };
       try {
-        this.agent.dispatch(
-          {
-            origin,
-            path,
-            method: req.method ?? 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
-            body: req.body === undefined ? undefined : JSON.stringify(req.body),
-          },
-          handler,
-        );
+        this.agent.dispatch({ origin, path, ...requestInit(req) }, handler);
       } catch (err) {
         fail(err);
       }
@@ -228,6 +223,26 @@ export class UpstreamCall {
       return connectionError(this.provider, code);
     }
     return connectionError(this.provider, e?.message ?? 'unknown error');
+  }
+}
+
+/**
+ * One non-streaming call under the attempt's timeout (`ctx.timeoutMs`, a `request` timeout
+ * error): the parsed JSON answer, or a ProviderError. What every adapter's chat and embed do.
+ */
+export async function fetchJsonOnce<T>(
+  provider: string,
+  agent: Dispatcher,
+  ctx: CallContext,
+  req: UpstreamRequest,
+  mapError: ErrorMapper,
+): Promise<T> {
+  const call = new UpstreamCall(provider, agent, ctx);
+  try {
+    call.arm(ctx.timeoutMs, () => timeoutError(provider, 'request'));
+    return await call.fetchJson<T>(req, mapError);
+  } finally {
+    call.finish();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Agent } from 'undici';
-import { createAgent, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
+import { createAgent, fetchJsonOnce, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -42,17 +42,14 @@ export class AnthropicAdapter implements LlmAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const call = new UpstreamCall(this.id, this.agent, ctx);
-    try {
-      call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      return mapper.fromResponse(
-        this.id,
-        await call.fetchJson<AnthropicMessage>(this.request(req, false), this.mapError),
-        this.now(),
-      );
-    } finally {
-      call.finish();
-    }
+    const answer = await fetchJsonOnce<AnthropicMessage>(
+      this.id,
+      this.agent,
+      ctx,
+      this.request(req, false),
+      this.mapError,
+    );
+    return mapper.fromResponse(this.id, answer, this.now());
   }
 
   stream(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatChunk> {

@@ -1,5 +1,13 @@
 import type { Agent } from 'undici';
-import { createAgent, joinUrl, minTimeout, newCompletionId, UpstreamCall, type HeaderBag } from '../http';
+import {
+  createAgent,
+  fetchJsonOnce,
+  joinUrl,
+  minTimeout,
+  newCompletionId,
+  UpstreamCall,
+  type HeaderBag,
+} from '../http';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -38,20 +46,14 @@ export class GoogleAdapter implements LlmAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const call = new UpstreamCall(this.id, this.agent, ctx);
-    try {
-      call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      return mapper.fromResponse(
-        this.id,
-        await call.fetchJson<GeminiResponse>(
-          this.request(req.model, ':generateContent', mapper.toRequest(req)),
-          this.mapError,
-        ),
-        this.meta(req.model),
-      );
-    } finally {
-      call.finish();
-    }
+    const answer = await fetchJsonOnce<GeminiResponse>(
+      this.id,
+      this.agent,
+      ctx,
+      this.request(req.model, ':generateContent', mapper.toRequest(req)),
+      this.mapError,
+    );
+    return mapper.fromResponse(this.id, answer, this.meta(req.model));
   }
 
   stream(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatChunk> {
@@ -60,43 +62,37 @@ export class GoogleAdapter implements LlmAdapter {
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const requests = mapper.toEmbedRequests(this.id, req);
-    const call = new UpstreamCall(this.id, this.agent, ctx);
-    try {
-      call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      let vectors: number[][];
-      if (requests.length === 1) {
-        vectors = [
-          (
-            await call.fetchJson<GeminiEmbedContentResponse>(
-              this.request(req.model, ':embedContent', requests[0]),
-              this.mapError,
-            )
-          ).embedding?.values,
-        ];
-      } else {
-        const body = { requests: requests.map((r) => ({ model: `models/${req.model}`, ...r })) };
-        vectors = (
-          (
-            await call.fetchJson<GeminiBatchEmbedResponse>(
-              this.request(req.model, ':batchEmbedContents', body),
-              this.mapError,
-            )
-          ).embeddings ?? []
-        ).map((e) => e?.values);
-      }
-      if (vectors.length !== requests.length || vectors.some((v) => !Array.isArray(v))) {
-        throw invalidResponseError(this.id, 'embedding values missing');
-      }
-      const tokens = estimateEmbeddingTokens(req);
-      return {
-        object: 'list',
-        data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-        model: req.model,
-        usage: { prompt_tokens: tokens, total_tokens: tokens, estimated: true },
-      };
-    } finally {
-      call.finish();
+    let vectors: number[][];
+    if (requests.length === 1) {
+      const answer = await fetchJsonOnce<GeminiEmbedContentResponse>(
+        this.id,
+        this.agent,
+        ctx,
+        this.request(req.model, ':embedContent', requests[0]),
+        this.mapError,
+      );
+      vectors = [answer.embedding?.values];
+    } else {
+      const body = { requests: requests.map((r) => ({ model: `models/${req.model}`, ...r })) };
+      const answer = await fetchJsonOnce<GeminiBatchEmbedResponse>(
+        this.id,
+        this.agent,
+        ctx,
+        this.request(req.model, ':batchEmbedContents', body),
+        this.mapError,
+      );
+      vectors = (answer.embeddings ?? []).map((e) => e?.values);
     }
+    if (vectors.length !== requests.length || vectors.some((v) => !Array.isArray(v))) {
+      throw invalidResponseError(this.id, 'embedding values missing');
+    }
+    const tokens = estimateEmbeddingTokens(req);
+    return {
+      object: 'list',
+      data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+      model: req.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens, estimated: true },
+    };
   }
 
   async close(): Promise<void> {

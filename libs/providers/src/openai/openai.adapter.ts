@@ -1,5 +1,5 @@
 import type { Agent } from 'undici';
-import { createAgent, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
+import { createAgent, fetchJsonOnce, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -41,20 +41,15 @@ export class OpenAiAdapter implements LlmAdapter {
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const call = new UpstreamCall(this.id, this.agent, ctx);
-    try {
-      call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      return mapper.fromResponse(
-        this.id,
-        req,
-        await call.fetchJson<OpenAiChatCompletion>(
-          this.request('/chat/completions', mapper.toRequest(req, false)),
-          this.mapError,
-        ),
-      );
-    } finally {
-      call.finish();
-    }
+    const body = mapper.toRequest(req, false);
+    const answer = await fetchJsonOnce<OpenAiChatCompletion>(
+      this.id,
+      this.agent,
+      ctx,
+      this.request('/chat/completions', body),
+      this.mapError,
+    );
+    return mapper.fromResponse(this.id, req, answer);
   }
 
   stream(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatChunk> {
@@ -62,20 +57,14 @@ export class OpenAiAdapter implements LlmAdapter {
   }
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const call = new UpstreamCall(this.id, this.agent, ctx);
-    try {
-      call.arm(ctx.timeoutMs, () => timeoutError(this.id, 'request'));
-      return mapper.fromEmbeddingResponse(
-        this.id,
-        req,
-        await call.fetchJson<EmbeddingResponse>(
-          this.request('/embeddings', mapper.toEmbeddingRequest(req)),
-          this.mapError,
-        ),
-      );
-    } finally {
-      call.finish();
-    }
+    const answer = await fetchJsonOnce<EmbeddingResponse>(
+      this.id,
+      this.agent,
+      ctx,
+      this.request('/embeddings', mapper.toEmbeddingRequest(req)),
+      this.mapError,
+    );
+    return mapper.fromEmbeddingResponse(this.id, req, answer);
   }
 
   async close(): Promise<void> {
