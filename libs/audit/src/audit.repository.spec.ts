@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { dataSourceOptions, runMigrations } from '@app/database';
+import { dataSourceOptions, runMigrations, sqliteDatetime } from '@app/database';
 import { createTestEnv, SERVICES_LABEL, type TestEnv, usingPostgres } from '@app/testing';
 import { AUDIT_ENTITIES } from './audit.module';
 import { sealEvents, EMPTY_HEAD } from './audit-chain';
 import { AuditEventEntity } from './audit-event.entity';
 import { toPendingEvent } from './audit-event.mapper';
-import { AUDIT_EVENT_COLUMNS, AuditRepository, pushRowValues, sqliteDatetime } from './audit.repository';
+import { AUDIT_EVENT_COLUMNS, AuditRepository, pushRowValues } from './audit.repository';
 import { AuditService } from './audit.service';
 import type { AuditEventInput } from './audit.types';
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { sqliteDatetime } from '@app/database';
 import { AuditChainHeadEntity } from './audit-chain-head.entity';
 import { type ChainHead, EMPTY_HEAD, sealEvents } from './audit-chain';
 import { AuditEventEntity } from './audit-event.entity';
@@ -68,18 +69,6 @@ export function pushRowValues(out: unknown[], r: AuditEventRecord, occurredAt: u
     r.hash_key_id,
     r.prev_hash,
     r.hash,
-  );
-}
-
-/** TypeORM's SQLite form of a Date column: UTC `YYYY-MM-DD HH:MM:SS.mmm`. */
-export function sqliteDatetime(d: Date): string {
-  const iso = d.toISOString();
-  // `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0–9999; TypeORM's own padding for the rest.
-  if (iso.length === 24) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-  const pad = (v: number, width = 2) => `${'0'.repeat(width)}${v}`.slice(-width);
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
   );
 }
 

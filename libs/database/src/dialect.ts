@@ -17,3 +17,18 @@ export function columnTypes(qr: QueryRunner) {
     now: pg ? 'now()' : "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
   };
 }
+
+/**
+ * TypeORM's SQLite form of a Date column: UTC `YYYY-MM-DD HH:MM:SS.mmm`. For writers that bypass
+ * TypeORM's insert builder on SQLite (audit events, usage rows).
+ */
+export function sqliteDatetime(d: Date): string {
+  const iso = d.toISOString();
+  // `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0–9999; TypeORM's own padding for the rest.
+  if (iso.length === 24) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  const pad = (v: number, width = 2) => `${'0'.repeat(width)}${v}`.slice(-width);
+  return (
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
+  );
+}

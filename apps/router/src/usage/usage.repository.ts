@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Repository } from 'typeorm';
+import { sqliteDatetime } from '@app/database';
 import { UsageRecordEntity } from './usage-record.entity';
 
 const USAGE_COLUMNS = [
@@ -52,11 +53,8 @@ export interface UsageAggregateRow {
 export class UsageRepository {
   constructor(@InjectRepository(UsageRecordEntity) private readonly repo: Repository<UsageRecordEntity>) {}
 
-  private sqlite: {
-    db: SqliteDatabase;
-    insert: Statement;
-    write: (rows: UsageRecordEntity[]) => void;
-  } | null = null;
+  /** The SQLite connection and the batch writer prepared on it. */
+  private sqlite: { db: SqliteDatabase; write: (rows: UsageRecordEntity[]) => void } | null = null;
 
   /**
    * Writes a batch. TypeORM's insert builder costs ~200 µs of CPU per row here (measured), on the
@@ -82,7 +80,7 @@ export class UsageRepository {
     const write = db.transaction((rows: UsageRecordEntity[]) => {
       for (const r of rows) insert.run(usageValues(r, false));
     });
-    this.sqlite = { db, insert, write: (rows) => write.immediate(rows) };
+    this.sqlite = { db, write: (rows) => write.immediate(rows) };
     return this.sqlite;
   }
 
@@ -179,6 +177,6 @@ function usageValues(r: UsageRecordEntity, pg: boolean): unknown[] {
     r.attempts,
     r.requestId,
     // SQLite stores datetimes as TypeORM does: 'YYYY-MM-DD HH:MM:SS.SSS' in UTC.
-    pg ? r.createdAt : r.createdAt.toISOString().replace('T', ' ').replace('Z', ''),
+    pg ? r.createdAt : sqliteDatetime(r.createdAt),
   ];
 }
