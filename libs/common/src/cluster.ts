@@ -1,13 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { answerMetricsRequests } from '@app/observability';
+import { serviceLine as line } from './service-line';
 
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS = 5;
-
-function line(severity: string, service: string, message: string): void {
-  const out = severity === 'ERROR' ? process.stderr : process.stdout;
-  out.write(JSON.stringify({ severity, service, message, time: new Date().toISOString() }) + '\n');
-}
 
 export interface PrimaryOptions {
   service: string;

@@ -12,6 +12,7 @@ import {
 import type { TracingHandle } from '@app/observability';
 import { runPrimary } from './cluster';
 import { createHttpApp, type HttpAppOptions } from './http-app';
+import { serviceLine } from './service-line';
 
 export interface ServiceDefinition {
   app: Exclude<AppName, 'cli'>;
@@ -61,10 +62,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.env.PORT;
   const url = `http://localhost:${port}`;
   for (const line of def.banner?.(config, url) ?? [`${def.app} listening on ${url}`]) {
-    process.stdout.write(
-      JSON.stringify({ severity: 'INFO', service: def.app, message: line, time: new Date().toISOString() }) +
-        '\n',
-    );
+    serviceLine('INFO', def.app, line);
   }
 
   let stopping = false;
@@ -78,14 +76,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
       process.exit(0);
     }, graceMs + 1000).unref();
     try {
-      process.stdout.write(
-        JSON.stringify({
-          severity: 'INFO',
-          service: def.app,
-          message: `${signal}: draining`,
-          time: new Date().toISOString(),
-        }) + '\n',
-      );
+      serviceLine('INFO', def.app, `${signal}: draining`);
       // Drain HTTP first (stop accepting, finish in-flight requests and streams), then run the
       // shutdown hooks that flush batched writes while the database is still open.
       await app.getHttpAdapter().getInstance().close();

@@ -172,8 +172,8 @@ export const routerEnvSchema = z.object({
    */
   ATP_ROUTER_WORKERS: z.preprocess(
     (v) => {
-      if (typeof v !== 'string' || v.trim() === '') return undefined;
-      return v.trim().toLowerCase() === 'auto' ? availableParallelism() : v;
+      const set = emptyToUndefined(v);
+      return typeof set === 'string' && set.trim().toLowerCase() === 'auto' ? availableParallelism() : set;
     },
     z.coerce.number({ message: 'must be a number or auto' }).int().min(1).max(64).default(1),
   ),
