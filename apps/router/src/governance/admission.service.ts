@@ -175,7 +175,11 @@ export class AdmissionService implements OnModuleDestroy {
     if (!this.store.available()) throw new Error('limits store unavailable');
     onSent();
     for (let attempt = 0; ; attempt++) {
-      const result = await withTimeout(this.store.admit(input), STORE_TIMEOUT_MS, 'admission');
+      // The in-process store answers at once: no timer per request for it.
+      const call = this.store.admit(input);
+      const result = await (this.store.kind === 'memory'
+        ? call
+        : withTimeout(call, STORE_TIMEOUT_MS, 'admission'));
       if (result.status !== 'needs_budget') return result;
       if (attempt >= 3) throw new Error('budget total could not be seeded');
       await this.seedBudget(input, result.scope, now);

@@ -32,6 +32,11 @@ describe('budget arithmetic', () => {
   it('names the UTC month and finds the next one', () => {
     expect(budgetMonth(Date.UTC(2026, 0, 31, 23, 59, 59))).toBe('2026-01');
     expect(budgetMonth(Date.UTC(2026, 11, 1))).toBe('2026-12');
+    // remembered month: the boundaries either side of it still answer right
+    expect(budgetMonth(Date.UTC(2026, 0, 31, 23, 59, 59, 999))).toBe('2026-01');
+    expect(budgetMonth(Date.UTC(2026, 1, 1))).toBe('2026-02');
+    expect(budgetMonth(Date.UTC(2026, 1, 1) - 1)).toBe('2026-01');
+    expect(budgetMonth(Date.UTC(2026, 1, 28, 12))).toBe('2026-02');
     expect(nextMonthStart(Date.UTC(2026, 11, 15)).toISOString()).toBe('2027-01-01T00:00:00.000Z');
   });
 

@@ -8,9 +8,15 @@ export const nanoToUsd = (nano: number): number => nano / NANO_PER_USD;
 
 /** Budget period of an instant: the UTC calendar month, `YYYY-MM`. */
 export function budgetMonth(at: number): string {
+  // Every request asks; the answer changes once a month.
+  if (at >= lastMonth.from && at < lastMonth.to) return lastMonth.label;
   const d = new Date(at);
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  const label = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  lastMonth = { from: monthStart(at).getTime(), to: nextMonthStart(at).getTime(), label };
+  return label;
 }
+
+let lastMonth = { from: 0, to: 0, label: '' };
 
 export function monthStart(at: number): Date {
   const d = new Date(at);

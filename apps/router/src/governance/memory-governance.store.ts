@@ -5,6 +5,7 @@ import {
   type BudgetStatus,
   type GovernanceStore,
   type RateHeaders,
+  type RateHeaderValues,
   type RateScopeLimits,
   type RejectKind,
   type ScopeName,
@@ -47,6 +48,14 @@ class LeaseSet {
   }
 }
 
+interface Rejection {
+  kind: RejectKind;
+  scope: ScopeName;
+  retry: number;
+}
+
+const NO_LIMITS: RateScopeLimits = Object.freeze({});
+
 interface Budget {
   spent: number;
   reserved: number;
@@ -64,6 +73,7 @@ export class MemoryGovernanceStore implements GovernanceStore {
   private readonly windows = new Map<string, Window>();
   private readonly leases = new Map<string, LeaseSet>();
   private readonly budgets = new Map<string, Budget>();
+  private readonly keyCache = new Map<string, string[]>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -117,81 +127,143 @@ export class MemoryGovernanceStore implements GovernanceStore {
     }
   }
 
+  /**
+   * The eight store keys of a tenant/key/month, built once (admit and settle run per request).
+   * Bounded: the cache starts over past 50k distinct combinations.
+   */
+  private keysFor(tenantId: string, keyId: string | null, month: string): string[] {
+    const id = `${tenantId}\u0000${keyId ?? ''}\u0000${month}`;
+    let keys = this.keyCache.get(id);
+    if (!keys) {
+      if (this.keyCache.size >= 50_000) this.keyCache.clear();
+      keys = governanceKeys(tenantId, keyId, month);
+      this.keyCache.set(id, keys);
+    }
+    return keys;
+  }
+
+  /** The first limit of one scope the request would break (requests, then tokens, then concurrency). */
+  private check(
+    scope: ScopeName,
+    l: RateScopeLimits,
+    w: Window | undefined,
+    leases: LeaseSet | undefined,
+    tokens: number,
+    nowSec: number,
+    nowMs: number,
+  ): Rejection | null {
+    const R = w?.R ?? 0;
+    const T = w?.T ?? 0;
+    if (l.rpm !== undefined && R + 1 > l.rpm) {
+      return {
+        kind: 'requests',
+        scope,
+        retry: l.rpm < 1 ? -1 : this.freedIn(w!, 'r', R + 1 - l.rpm, nowSec, nowMs),
+      };
+    }
+    if (l.tpm !== undefined && T + tokens > l.tpm) {
+      return {
+        kind: 'tokens',
+        scope,
+        retry: tokens > l.tpm ? -1 : this.freedIn(w!, 't', T + tokens - l.tpm, nowSec, nowMs),
+      };
+    }
+    if (l.concurrency !== undefined && (leases?.members.size ?? 0) + 1 > l.concurrency) {
+      return { kind: 'concurrency', scope, retry: 1000 };
+    }
+    return null;
+  }
+
+  /** A budget that cannot take the reservation; null when it fits (or there is no budget). */
+  private checkBudget(
+    scope: ScopeName,
+    b: Budget | undefined,
+    limit: number | undefined,
+    reserveNano: number,
+    nowMs: number,
+  ): Rejection | null {
+    if (!b || limit === undefined) return null;
+    this.reap(b, nowMs);
+    if (b.spent + b.reserved + reserveNano <= limit) return null;
+    return { kind: 'budget', scope, retry: b.spent + reserveNano > limit ? -2 : 1000 };
+  }
+
+  /** The lowest remaining allowance over the scopes, as x-ratelimit-* reports it. */
+  private static lowest(
+    current: RateHeaderValues | undefined,
+    limit: number | undefined,
+    used: number,
+    reset: number,
+  ): RateHeaderValues | undefined {
+    if (limit === undefined) return current;
+    const remaining = Math.max(0, limit - used);
+    if (current && current.remaining <= remaining) return current;
+    return { limit, remaining, resetMs: used > 0 ? reset : 0 };
+  }
+
+  private charge(key: string, w: Window | undefined, cutoff: number, nowSec: number, tokens: number): void {
+    const win = w ?? { R: 0, T: 0, P: cutoff, buckets: new Map() };
+    if (!w) this.windows.set(key, win);
+    const b = win.buckets.get(nowSec);
+    if (b) {
+      b.r += 1;
+      b.t += tokens;
+    } else {
+      win.buckets.set(nowSec, { r: 1, t: tokens });
+    }
+    win.R += 1;
+    win.T += tokens;
+  }
+
   async admit(i: AdmitInput): Promise<AdmitResult> {
     const nowMs = this.now();
     const nowSec = Math.floor(nowMs / 1000);
     const cutoff = nowSec - WINDOW;
-    const keys = governanceKeys(i.tenantId, i.keyId, i.month);
-    const budgets = [
-      { key: keys[4], limit: i.tenantBudgetNano },
-      { key: keys[6], limit: i.keyBudgetNano },
-    ];
-    for (const [j, bg] of budgets.entries()) {
-      if (bg.limit !== undefined && !this.budgets.has(bg.key))
-        return { status: 'needs_budget', scope: j === 0 ? 'tenant' : 'key' };
-    }
-    const scopes = [
-      { rl: keys[0], cc: keys[1], l: i.tenant },
-      { rl: keys[2], cc: keys[3], l: i.keyId ? i.key : ({} as RateScopeLimits) },
-    ].map((sc) => {
-      const rated = sc.l.rpm !== undefined || sc.l.tpm !== undefined;
-      const w = rated ? this.prune(sc.rl, cutoff) : undefined;
-      const leases = sc.l.concurrency !== undefined ? this.inflight(sc.cc, nowMs) : undefined;
-      return { ...sc, rated, w, R: w?.R ?? 0, T: w?.T ?? 0, leases, C: leases?.members.size ?? 0 };
-    });
+    const keys = this.keysFor(i.tenantId, i.keyId, i.month);
+    const tBudget = i.tenantBudgetNano === undefined ? undefined : this.budgets.get(keys[4]);
+    if (i.tenantBudgetNano !== undefined && !tBudget) return { status: 'needs_budget', scope: 'tenant' };
+    const kBudget = i.keyBudgetNano === undefined ? undefined : this.budgets.get(keys[6]);
+    if (i.keyBudgetNano !== undefined && !kBudget) return { status: 'needs_budget', scope: 'key' };
 
-    let reject: { kind: RejectKind; scope: ScopeName; retry: number } | null = null;
-    for (const [idx, sc] of scopes.entries()) {
-      if (reject) break;
-      const scope: ScopeName = idx === 0 ? 'tenant' : 'key';
-      const { rpm, tpm, concurrency } = sc.l;
-      if (rpm !== undefined && sc.R + 1 > rpm) {
-        reject = {
-          kind: 'requests',
-          scope,
-          retry: rpm < 1 ? -1 : this.freedIn(sc.w!, 'r', sc.R + 1 - rpm, nowSec, nowMs),
-        };
-      } else if (tpm !== undefined && sc.T + i.tokens > tpm) {
-        reject = {
-          kind: 'tokens',
-          scope,
-          retry: i.tokens > tpm ? -1 : this.freedIn(sc.w!, 't', sc.T + i.tokens - tpm, nowSec, nowMs),
-        };
-      } else if (concurrency !== undefined && sc.C + 1 > concurrency) {
-        reject = { kind: 'concurrency', scope, retry: 1000 };
-      }
-    }
-    for (const [j, bg] of budgets.entries()) {
-      if (bg.limit === undefined) continue;
-      const b = this.budgets.get(bg.key)!;
-      this.reap(b, nowMs);
-      if (!reject && b.spent + b.reserved + i.reserveNano > bg.limit) {
-        reject = {
-          kind: 'budget',
-          scope: j === 0 ? 'tenant' : 'key',
-          retry: b.spent + i.reserveNano > bg.limit ? -2 : 1000,
-        };
-      }
-    }
+    const tl = i.tenant;
+    const kl = i.keyId ? i.key : NO_LIMITS;
+    const tRated = tl.rpm !== undefined || tl.tpm !== undefined;
+    const kRated = kl.rpm !== undefined || kl.tpm !== undefined;
+    const tw = tRated ? this.prune(keys[0], cutoff) : undefined;
+    const kw = kRated ? this.prune(keys[2], cutoff) : undefined;
+    const tLeases = tl.concurrency !== undefined ? this.inflight(keys[1], nowMs) : undefined;
+    const kLeases = kl.concurrency !== undefined ? this.inflight(keys[3], nowMs) : undefined;
+
+    let reject =
+      this.check('tenant', tl, tw, tLeases, i.tokens, nowSec, nowMs) ??
+      this.check('key', kl, kw, kLeases, i.tokens, nowSec, nowMs);
+    // Both budgets are reaped whatever the outcome (expired reservations free themselves).
+    const tReject = this.checkBudget('tenant', tBudget, i.tenantBudgetNano, i.reserveNano, nowMs);
+    const kReject = this.checkBudget('key', kBudget, i.keyBudgetNano, i.reserveNano, nowMs);
+    reject ??= tReject ?? kReject;
 
     const add = reject ? 0 : 1;
     const addTok = reject ? 0 : i.tokens;
     const reset = WINDOW * 1000 - (nowMs - nowSec * 1000);
+    const tR = tw?.R ?? 0;
+    const tT = tw?.T ?? 0;
+    const kR = kw?.R ?? 0;
+    const kT = kw?.T ?? 0;
     const headers: RateHeaders = {};
-    for (const sc of scopes) {
-      if (sc.l.rpm !== undefined) {
-        const remaining = Math.max(0, sc.l.rpm - sc.R - add);
-        if (!headers.requests || remaining < headers.requests.remaining) {
-          headers.requests = { limit: sc.l.rpm, remaining, resetMs: sc.R + add > 0 ? reset : 0 };
-        }
-      }
-      if (sc.l.tpm !== undefined) {
-        const remaining = Math.max(0, sc.l.tpm - sc.T - addTok);
-        if (!headers.tokens || remaining < headers.tokens.remaining) {
-          headers.tokens = { limit: sc.l.tpm, remaining, resetMs: sc.T + addTok > 0 ? reset : 0 };
-        }
-      }
-    }
+    const requests = MemoryGovernanceStore.lowest(
+      MemoryGovernanceStore.lowest(undefined, tl.rpm, tR + add, reset),
+      kl.rpm,
+      kR + add,
+      reset,
+    );
+    const tokens = MemoryGovernanceStore.lowest(
+      MemoryGovernanceStore.lowest(undefined, tl.tpm, tT + addTok, reset),
+      kl.tpm,
+      kT + addTok,
+      reset,
+    );
+    if (requests) headers.requests = requests;
+    if (tokens) headers.tokens = tokens;
     if (reject)
       return {
         status: 'rejected',
@@ -201,57 +273,55 @@ export class MemoryGovernanceStore implements GovernanceStore {
         headers,
       };
 
-    for (const sc of scopes) {
-      if (sc.rated) {
-        const w = sc.w ?? { R: 0, T: 0, P: cutoff, buckets: new Map() };
-        this.windows.set(sc.rl, w);
-        const b = w.buckets.get(nowSec) ?? { r: 0, t: 0 };
-        b.r += 1;
-        b.t += i.tokens;
-        w.buckets.set(nowSec, b);
-        w.R += 1;
-        w.T += i.tokens;
+    if (tRated) this.charge(keys[0], tw, cutoff, nowSec, i.tokens);
+    if (kRated) this.charge(keys[2], kw, cutoff, nowSec, i.tokens);
+    const leaseEnd = nowMs + i.leaseMs;
+    tLeases?.add(i.requestId, leaseEnd);
+    kLeases?.add(i.requestId, leaseEnd);
+    if (i.reserveNano > 0 && (tBudget || kBudget)) {
+      const member = `${i.requestId}:${Math.round(i.reserveNano)}`;
+      for (const b of [tBudget, kBudget]) {
+        if (!b) continue;
+        b.reserved += i.reserveNano;
+        b.reservations.add(member, leaseEnd);
       }
-      sc.leases?.add(i.requestId, nowMs + i.leaseMs);
-    }
-    for (const bg of budgets) {
-      if (bg.limit === undefined || i.reserveNano <= 0) continue;
-      const b = this.budgets.get(bg.key)!;
-      b.reserved += i.reserveNano;
-      b.reservations.add(`${i.requestId}:${Math.round(i.reserveNano)}`, nowMs + i.leaseMs);
     }
     return { status: 'admitted', bucketSec: nowSec, headers };
   }
 
+  /** Takes back the part of a token estimate the call did not use (or adds what it overran). */
+  private correct(key: string, s: SettleInput, nowSec: number): void {
+    const w = this.windows.get(key);
+    if (!w || s.tokenDelta === 0 || s.bucketSec <= nowSec - WINDOW || s.bucketSec <= w.P) return;
+    const b = w.buckets.get(s.bucketSec);
+    if (!b) return;
+    const next = b.t + s.tokenDelta;
+    const applied = next < 0 ? s.tokenDelta - next : s.tokenDelta;
+    b.t = Math.max(0, next);
+    w.T = Math.max(0, w.T + applied);
+  }
+
+  /** Releases the reservation and adds the real cost (once); the month's spend after it. */
+  private settleBudget(key: string, s: SettleInput): number | null {
+    const b = this.budgets.get(key);
+    if (!b) return null;
+    const removed =
+      s.reserveNano > 0 && b.reservations.members.delete(`${s.requestId}:${Math.round(s.reserveNano)}`);
+    if (removed) b.reserved = Math.max(0, b.reserved - s.reserveNano);
+    if (removed || s.firstAttempt) b.spent += Math.round(s.costNano);
+    return b.spent;
+  }
+
   async settle(s: SettleInput): Promise<SettleResult> {
     const nowSec = Math.floor(this.now() / 1000);
-    const keys = governanceKeys(s.tenantId, s.keyId, s.month);
-    const correct = (key: string) => {
-      const w = this.windows.get(key);
-      if (!w || s.tokenDelta === 0 || s.bucketSec <= nowSec - WINDOW || s.bucketSec <= w.P) return;
-      const b = w.buckets.get(s.bucketSec);
-      if (!b) return;
-      const next = b.t + s.tokenDelta;
-      const applied = next < 0 ? s.tokenDelta - next : s.tokenDelta;
-      b.t = Math.max(0, next);
-      w.T = Math.max(0, w.T + applied);
-    };
-    const settleBudget = (key: string): number | null => {
-      const b = this.budgets.get(key);
-      const member = `${s.requestId}:${Math.round(s.reserveNano)}`;
-      const removed = s.reserveNano > 0 && b ? b.reservations.members.delete(member) : false;
-      if (!b) return null;
-      if (removed) b.reserved = Math.max(0, b.reserved - s.reserveNano);
-      if (removed || s.firstAttempt) b.spent += Math.round(s.costNano);
-      return b.spent;
-    };
-    if (s.tenantRate) correct(keys[0]);
+    const keys = this.keysFor(s.tenantId, s.keyId, s.month);
+    if (s.tenantRate) this.correct(keys[0], s, nowSec);
     if (s.tenantConcurrency) this.leases.get(keys[1])?.members.delete(s.requestId);
-    if (s.keyRate) correct(keys[2]);
+    if (s.keyRate) this.correct(keys[2], s, nowSec);
     if (s.keyConcurrency) this.leases.get(keys[3])?.members.delete(s.requestId);
     return {
-      tenantSpentNano: s.tenantBudget ? settleBudget(keys[4]) : null,
-      keySpentNano: s.keyBudget ? settleBudget(keys[6]) : null,
+      tenantSpentNano: s.tenantBudget ? this.settleBudget(keys[4], s) : null,
+      keySpentNano: s.keyBudget ? this.settleBudget(keys[6], s) : null,
     };
   }
 

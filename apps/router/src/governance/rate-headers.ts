@@ -6,8 +6,8 @@ export function formatResetDuration(ms: number): string {
   if (total < 1000) return `${total}ms`;
   const h = Math.floor(total / 3_600_000);
   const m = Math.floor((total % 3_600_000) / 60_000);
-  const s = (total % 60_000) / 1000;
-  const sec = `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')}s`;
+  // A whole number of milliseconds over 1000 prints as at most three decimals, trailing zeros dropped.
+  const sec = `${(total % 60_000) / 1000}s`;
   if (h) return `${h}h${m}m${sec}`;
   if (m) return `${m}m${sec}`;
   return sec;
@@ -16,14 +16,15 @@ export function formatResetDuration(ms: number): string {
 /** `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` for the limits that apply. */
 export function rateLimitHeaders(h: RateHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, v] of [
-    ['requests', h.requests],
-    ['tokens', h.tokens],
-  ] as const) {
-    if (!v) continue;
-    out[`x-ratelimit-limit-${name}`] = String(v.limit);
-    out[`x-ratelimit-remaining-${name}`] = String(v.remaining);
-    out[`x-ratelimit-reset-${name}`] = formatResetDuration(v.resetMs);
+  if (h.requests) {
+    out['x-ratelimit-limit-requests'] = String(h.requests.limit);
+    out['x-ratelimit-remaining-requests'] = String(h.requests.remaining);
+    out['x-ratelimit-reset-requests'] = formatResetDuration(h.requests.resetMs);
+  }
+  if (h.tokens) {
+    out['x-ratelimit-limit-tokens'] = String(h.tokens.limit);
+    out['x-ratelimit-remaining-tokens'] = String(h.tokens.remaining);
+    out['x-ratelimit-reset-tokens'] = formatResetDuration(h.tokens.resetMs);
   }
   return out;
 }
