@@ -107,7 +107,8 @@ export function toPendingEvent(input: AuditEventInput, now: Date): PendingAuditE
   return {
     event_id: input.eventId ?? randomUUID(),
     tenant_id: input.tenantId,
-    occurred_at: new Date(occurredAt.getTime()),
+    // a caller's Date is copied (it may change it later); `now` is ours
+    occurred_at: input.occurredAt ? new Date(occurredAt.getTime()) : occurredAt,
     actor_type: oneOf(ACTOR_TYPES, input.actorType, 'actor type'),
     actor_id: cut(input.actorId, AUDIT_LIMITS.actorId),
     credential_id: cut(input.credentialId, AUDIT_LIMITS.credentialId),

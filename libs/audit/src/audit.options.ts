@@ -21,7 +21,7 @@ export interface AuditOptions {
   maxQueue?: number;
   /** How long shutdown keeps retrying to write what is queued. Default 5 000 ms. */
   shutdownTimeoutMs?: number;
-  /** Injected clock for `occurred_at`. */
+  /** Injected clock for `occurred_at`; each call returns a Date the service may keep. */
   clock?: () => Date;
 }
 

@@ -21,7 +21,7 @@ export interface CallAuditEntry {
 /** denied = refused by policy (401/403/422/429), failure = anything else that is not a success. */
 export function auditOutcome(status: number): AuditOutcome {
   if (status < 400) return 'success';
-  return [401, 403, 422, 429].includes(status) ? 'denied' : 'failure';
+  return status === 401 || status === 403 || status === 422 || status === 429 ? 'denied' : 'failure';
 }
 
 /**
@@ -30,15 +30,11 @@ export function auditOutcome(status: number): AuditOutcome {
  * or completion text).
  */
 export function callResourceId(e: CallAuditEntry): string {
-  return [
-    `route=${e.route}`,
-    `provider=${e.provider ?? '-'}`,
-    `model=${e.model ?? '-'}`,
-    `prompt_tokens=${e.promptTokens}`,
-    `completion_tokens=${e.completionTokens}`,
-    `cost_usd=${e.costUsd.toFixed(8)}`,
-    `latency_ms=${Math.round(e.latencyMs)}`,
-  ].join(';');
+  return (
+    `route=${e.route};provider=${e.provider ?? '-'};model=${e.model ?? '-'}` +
+    `;prompt_tokens=${e.promptTokens};completion_tokens=${e.completionTokens}` +
+    `;cost_usd=${e.costUsd.toFixed(8)};latency_ms=${Math.round(e.latencyMs)}`
+  );
 }
 
 @Injectable()
@@ -57,9 +53,14 @@ export class CallAuditService {
   }
 
   call(e: CallAuditEntry): void {
+    const p = e.principal;
     this.safe(() =>
       this.audit.record({
-        ...this.actor(e.principal),
+        // written out, not spread from actor(): one event per request
+        tenantId: p.tenantId,
+        actorType: p.type === 'api_key' ? 'api_key' : 'user',
+        actorId: p.subject,
+        credentialId: p.credentialId,
         action: e.action,
         resourceType: 'llm_call',
         resourceId: callResourceId(e),

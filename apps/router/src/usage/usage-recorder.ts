@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { counter } from '@app/observability';
-import { UsageRecordEntity } from './usage-record.entity';
+import type { UsageRecordEntity } from './usage-record.entity';
 import { UsageRepository, UsageStoreBusyError } from './usage.repository';
 
 export type UsageInput = Omit<UsageRecordEntity, 'id' | 'createdAt'> & { createdAt?: Date };
@@ -35,12 +35,11 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
     this.timer.unref();
   }
 
+  /** Takes ownership of `input` (callers build it per request): it becomes the queued row. */
   record(input: UsageInput): void {
-    const row = Object.assign(new UsageRecordEntity(), {
-      ...input,
-      id: randomUUID(),
-      createdAt: input.createdAt ?? new Date(),
-    });
+    const row = input as UsageRecordEntity;
+    row.id = randomUUID();
+    row.createdAt = input.createdAt ?? new Date();
     this.queue.push(row);
     if (this.queue.length >= BATCH) void this.flush();
   }
