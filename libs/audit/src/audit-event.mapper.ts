@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { AtpError } from '@app/common';
+import { AtpError, uuidv7 } from '@app/common';
 import { truncateSourceIp } from './source-ip';
 import {
   ACTOR_TYPES,
@@ -105,7 +104,8 @@ export function toPendingEvent(input: AuditEventInput, now: Date): PendingAuditE
   const occurredAt = input.occurredAt ?? now;
   if (Number.isNaN(occurredAt.getTime())) throw new AuditEventInvalidError('occurred_at is not a valid date');
   return {
-    event_id: input.eventId ?? randomUUID(),
+    // time-ordered ids: a chain's inserts append to the primary key's B-tree
+    event_id: input.eventId ?? uuidv7(occurredAt.getTime()),
     tenant_id: input.tenantId,
     // a caller's Date is copied (it may change it later); `now` is ours
     occurred_at: input.occurredAt ? new Date(occurredAt.getTime()) : occurredAt,

@@ -5,3 +5,4 @@ export * from './validation';
 export * from './http-app';
 export * from './run-service';
 export * from './json-depth';
+export * from './uuid-v7';

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { uuidv7 } from '@app/common';
 import { counter } from '@app/observability';
 import type { UsageRecordEntity } from './usage-record.entity';
 import { UsageRepository, UsageStoreBusyError } from './usage.repository';
@@ -38,8 +38,9 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
   /** Takes ownership of `input` (callers build it per request): it becomes the queued row. */
   record(input: UsageInput): void {
     const row = input as UsageRecordEntity;
-    row.id = randomUUID();
     row.createdAt = input.createdAt ?? new Date();
+    // time-ordered: appended to the primary key's B-tree, not scattered over it
+    row.id = uuidv7(row.createdAt.getTime());
     this.queue.push(row);
     if (this.queue.length >= BATCH) void this.flush();
   }
