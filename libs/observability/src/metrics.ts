@@ -50,7 +50,7 @@ export function httpRequestHistogram(): Histogram<'method' | 'route' | 'status'>
 export function labelled<C>(metric: { labels(...values: string[]): C }): (...values: string[]) => C {
   const children = new Map<string, C>();
   return (...values: string[]): C => {
-    const key = values.join('\u0000');
+    const key = values.length === 1 ? values[0] : values.join('\u0000');
     let child = children.get(key);
     if (!child) {
       child = metric.labels(...values);

@@ -28,6 +28,9 @@ export interface ProviderRegistryConfig {
 
 const RESERVED = new Set(['openai', 'anthropic', 'google', 'mock']);
 
+/** The configured provider ids, as routing reads them. */
+export type ProviderIds = Pick<ReadonlySet<string>, 'has' | 'size'>;
+
 /** Adapters by provider id. Routing picks an id; the registry only finds the adapter. */
 export class ProviderRegistry {
   private readonly adapters = new Map<string, LlmAdapter>();
@@ -53,6 +56,15 @@ export class ProviderRegistry {
 
   ids(): string[] {
     return [...this.adapters.keys()];
+  }
+
+  /** With `size`: the registered ids as a live read-only set (no copy: routing asks per request). */
+  has(id: string): boolean {
+    return this.adapters.has(id);
+  }
+
+  get size(): number {
+    return this.adapters.size;
   }
 
   /** Closes every keep-alive pool (shutdown). */

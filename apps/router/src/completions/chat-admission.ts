@@ -77,8 +77,11 @@ export class ChatAdmission {
         promptTokens: estimatePromptTokens(body),
         maxTokens: body.max_completion_tokens ?? body.max_tokens,
       });
-      for (const [k, v] of Object.entries(ticket.headers)) reply.header(k, v);
-      return { body, plan, ticket, headers: { ...headers, ...ticket.headers }, ...ctx, session };
+      for (const k in ticket.headers) {
+        reply.header(k, ticket.headers[k]);
+        headers[k] = ticket.headers[k];
+      }
+      return { body, plan, ticket, headers, requestId: ctx.requestId, sourceIp: ctx.sourceIp, session };
     } catch (err) {
       this.audit.call({
         principal,

@@ -416,7 +416,16 @@ export class CompletionsService {
     mc.tokens('output').inc(usage.completion_tokens);
     m.cost.inc(r.cost);
     // Settle before the usage row is queued: a budget rebuilt from the rows never counts a call twice.
-    this.governance.finish({ ...this.outcomeBase(scope), status: r.status, model, usage, cost: r.cost });
+    this.governance.finish({
+      principal: scope.principal,
+      admitted: scope.admitted,
+      route: scope.route,
+      started: scope.started,
+      status: r.status,
+      model,
+      usage,
+      cost: r.cost,
+    });
     const p = scope.principal;
     const latencyMs = Date.now() - scope.started;
     this.usage.record({

@@ -1,4 +1,5 @@
 import { AtpError } from '@app/common';
+import type { ProviderIds } from '@app/providers';
 import type { CatalogModel, ModelKind, RouteDefinition, RouteStrategy } from './catalog';
 
 export interface ResolvedRoute {
@@ -25,7 +26,7 @@ export function resolveModel(
   name: string,
   kind: ModelKind,
   catalog: Catalog,
-  providers: Set<string>,
+  providers: ProviderIds,
 ): ResolvedRoute {
   const mockOnly = providers.size === 1 && providers.has('mock');
   const mockModel = [...catalog.models.values()].find((m) => m.provider === 'mock' && m.kind === kind);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KV_STORE, type KvStore } from '@app/cache';
-import { gauge } from '@app/observability';
-import { ProviderRegistry } from '@app/providers';
+import { gauge, labelled } from '@app/observability';
+import { type ProviderIds, ProviderRegistry } from '@app/providers';
 import type { CatalogModel, ModelKind } from './catalog';
 import { CircuitBreaker } from './circuit-breaker';
 import { type Catalog, type ResolvedRoute, resolveModel } from './resolve-model';
@@ -23,6 +23,7 @@ export class RoutingService {
     help: '1 while the circuit of a provider+model is open',
     labelNames: ['provider', 'model'],
   });
+  private readonly circuitOpenOf = labelled(this.circuitOpen);
 
   constructor(
     @Inject(CATALOG) readonly catalog: Catalog,
@@ -33,8 +34,9 @@ export class RoutingService {
     this.breaker = new CircuitBreaker(kv);
   }
 
-  configuredProviders(): Set<string> {
-    return new Set(this.registry.ids());
+  /** Which providers have an adapter (a live view of the registry). */
+  configuredProviders(): ProviderIds {
+    return this.registry;
   }
 
   async plan(model: string, kind: ModelKind): Promise<RoutePlan> {
@@ -43,10 +45,12 @@ export class RoutingService {
     const open = await Promise.all(
       ordered.map((m) => this.breaker.isOpen(m.provider, m.upstream).catch(() => false)),
     );
-    for (const [i, m] of ordered.entries())
-      this.circuitOpen.set({ provider: m.provider, model: m.id }, open[i] ? 1 : 0);
+    for (let i = 0; i < ordered.length; i++)
+      this.circuitOpenOf(ordered[i].provider, ordered[i].id).set(open[i] ? 1 : 0);
     // An open circuit is skipped while others remain; if all are open the least bad is still tried.
-    const attempts = [...ordered.filter((_, i) => !open[i]), ...ordered.filter((_, i) => open[i])];
+    const attempts = open.includes(true)
+      ? [...ordered.filter((_, i) => !open[i]), ...ordered.filter((_, i) => open[i])]
+      : ordered;
     return { route, attempts };
   }
 
@@ -55,7 +59,7 @@ export class RoutingService {
     try {
       if (ok) await this.breaker.recordSuccess(model.provider, model.upstream);
       else if (await this.breaker.recordFailure(model.provider, model.upstream)) {
-        this.circuitOpen.set({ provider: model.provider, model: model.id }, 1);
+        this.circuitOpenOf(model.provider, model.id).set(1);
       }
     } catch {
       // The breaker is advisory: a Redis hiccup must not fail the request.
