@@ -14,7 +14,8 @@ describe('OpenAI rate-limit headers', () => {
     for (let ms = 1000; ms < 60_000; ms++) {
       const s = ms / 1000;
       const expected = `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')}s`;
-      if (formatResetDuration(ms) !== expected) throw new Error(`${ms}: ${formatResetDuration(ms)} != ${expected}`);
+      if (formatResetDuration(ms) !== expected)
+        throw new Error(`${ms}: ${formatResetDuration(ms)} != ${expected}`);
     }
   });
   it('writes only the dimensions that are limited', () => {
