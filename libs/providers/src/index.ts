@@ -1,5 +1,6 @@
 export * from './openai-types';
 export * from './llm-adapter';
+export * from './call-abort';
 export * from './provider-error';
 export * from './usage';
 export * from './sse';

@@ -1,3 +1,4 @@
+import type { AbortLike } from './call-abort';
 import type {
   ChatChunk,
   ChatRequest,
@@ -8,7 +9,7 @@ import type {
 
 /** Per-call context. Aborting `signal` (client went away) aborts the upstream request. */
 export interface CallContext {
-  signal: AbortSignal;
+  signal: AbortLike;
   /**
    * chat/embed: deadline for the whole call. stream: deadline until the response headers
    * (the stream then lives as long as data keeps coming).

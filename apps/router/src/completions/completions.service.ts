@@ -5,6 +5,8 @@ import { KV_STORE, type KvStore } from '@app/cache';
 import { AtpError, mapError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
+  type AbortLike,
+  CallAbort,
   type ChatChunk,
   type ChatRequest,
   type ChatResponse,
@@ -33,7 +35,7 @@ interface RequestScope {
   principal: Principal;
   requestId: string;
   started: number;
-  signal: AbortSignal;
+  signal: AbortLike;
   route: string;
   /** Governance state: the admission to settle, headers for the SSE head, the session. */
   admitted: AdmittedChat;
@@ -113,12 +115,12 @@ export class CompletionsService {
   }
 
   /** Aborts the upstream call when the client goes away before the response is complete. */
-  private clientSignal(reply: FastifyReply): AbortController {
-    const controller = new AbortController();
+  private clientSignal(reply: FastifyReply): CallAbort {
+    const signal = new CallAbort();
     reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+      if (!reply.raw.writableFinished) signal.abort(new Error('client closed the connection'));
     });
-    return controller;
+    return signal;
   }
 
   async handle(
@@ -130,13 +132,13 @@ export class CompletionsService {
     const started = Date.now();
     const admitted = await this.governance.admit(principal, raw, req, reply, started);
     const { body, plan } = admitted;
-    const controller = this.clientSignal(reply);
+    const signal = this.clientSignal(reply);
     const cache = this.cachePlan(req, principal.tenantId, plan.route.route, plan.route.cache, body);
     const scope: RequestScope = {
       principal,
       requestId: admitted.requestId,
       started,
-      signal: controller.signal,
+      signal,
       route: plan.route.route,
       admitted,
       cache: { key: cache.key, ttlSeconds: cache.ttlSeconds, result: cache.result },
@@ -155,17 +157,17 @@ export class CompletionsService {
       outcome = await runWithFallback(
         plan.attempts,
         this.policy,
-        controller.signal,
+        signal,
         (model, timeoutMs) =>
           this.registry
             .getAdapter(model.provider)
-            .chat({ ...body, model: model.upstream }, { signal: controller.signal, timeoutMs }),
+            .chat({ ...body, model: model.upstream }, { signal, timeoutMs }),
         this.hooks(),
       );
     } catch (err) {
       this.recordFailure(scope, body, plan.attempts[0], err, false);
       // The client went away: nothing to answer and nothing unexpected to log as an error.
-      if (controller.signal.aborted)
+      if (signal.aborted)
         throw new AtpError(499, 'client_closed_request', 'The client closed the connection');
       throw err;
     }

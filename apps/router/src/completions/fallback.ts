@@ -1,5 +1,5 @@
 import { AtpError } from '@app/common';
-import { ProviderError } from '@app/providers';
+import { type AbortLike, ProviderError } from '@app/providers';
 import type { CatalogModel } from '../routing/catalog';
 
 export interface AttemptPolicy {
@@ -50,7 +50,7 @@ export function backoffMs(
   return Math.max(retryAfterMs ?? 0, jittered);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -79,7 +79,7 @@ function isClientFault(err: ProviderError): boolean {
 export async function runWithFallback<T>(
   candidates: CatalogModel[],
   policy: AttemptPolicy,
-  signal: AbortSignal,
+  signal: AbortLike,
   call: (model: CatalogModel, timeoutMs: number) => Promise<T>,
   hooks: AttemptHooks,
   now: () => number = Date.now,

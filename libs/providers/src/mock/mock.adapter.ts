@@ -1,3 +1,4 @@
+import type { AbortLike } from '../call-abort';
 import type { CallContext, LlmAdapter } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -95,7 +96,7 @@ export class MockAdapter implements LlmAdapter {
     };
   }
 
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+  private sleep(ms: number, signal: AbortLike): Promise<void> {
     if (signal.aborted) return Promise.reject(abortedError(this.id));
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
