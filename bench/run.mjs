@@ -2,6 +2,7 @@
 // `npm run bench` — router overhead against a mock upstream, measured in one run:
 //   direct  (the mock itself: the floor)
 //   null    (a bare Node pass-through proxy: the cost of one extra hop)
+//   nest-floor (NestJS + Fastify forwarding the body and nothing else: the stack's own ceiling)
 //   router  (ATP's router from dist/, authenticated with an API key, usage recorded)
 //   portkey (optional: set BENCH_PORTKEY_DIR to a copy of ../shared/bench with `npm ci` done)
 // Scenarios run interleaved (every target back to back, order rotating). Loopback only; every
@@ -66,7 +67,7 @@ const DURATION = Math.min(Number(process.env.DURATION || 8), 60);
 const SCENARIOS = (process.env.SCENARIOS || 'nonstream-c50 nonstream-c500 stream-c100')
   .split(/\s+/)
   .filter(Boolean);
-const PORTS = { mock: 19100, null: 19090, router: 19080, routerW: 19081, portkey: 18787 };
+const PORTS = { mock: 19100, null: 19090, floor: 19091, router: 19080, routerW: 19081, portkey: 18787 };
 const SHARED = [process.env.BENCH_SHARED_DIR, join(root, '..', 'shared', 'bench')].find(
   (d) => d && existsSync(join(d, 'mock-upstream.mjs')) && existsSync(join(d, 'null-gateway.mjs')),
 );
@@ -227,6 +228,12 @@ async function main() {
       start('mock', [join(here, 'mock-upstream.mjs'), String(PORTS.mock)]);
       start('null', [join(here, 'null-proxy.mjs'), String(PORTS.null), String(PORTS.mock)]);
     }
+    // The framework floor: NestJS + Fastify forwarding the request and nothing else.
+    const floor = start('nest-floor', [
+      join(here, 'nest-floor.mjs'),
+      String(PORTS.floor),
+      `http://127.0.0.1:${PORTS.mock}`,
+    ]);
     const routerEnv = {
       ATP_DATA_DIR: dataDir,
       OPENAI_API_KEY: 'sk-bench',
@@ -244,11 +251,13 @@ async function main() {
     });
     await waitFor(`http://127.0.0.1:${PORTS.mock}/health`);
     await waitFor(`http://127.0.0.1:${PORTS.router}/health`);
+    await waitFor(`http://127.0.0.1:${PORTS.floor}/health`);
     const apiKey = await benchKey(dataDir, `http://127.0.0.1:${PORTS.router}`);
 
     const targets = [
       { name: 'direct', base: `http://127.0.0.1:${PORTS.mock}/v1`, headers: {}, pid: children[0].pid },
       { name: 'null', base: `http://127.0.0.1:${PORTS.null}/v1`, headers: {}, pid: children[1].pid },
+      { name: 'nest-floor', base: `http://127.0.0.1:${PORTS.floor}/v1`, headers: {}, pid: floor.pid },
       {
         name: 'router',
         base: `http://127.0.0.1:${PORTS.router}/v1`,
@@ -336,18 +345,18 @@ async function main() {
         `| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.cpu} | ${r.cpuPerReq} |`,
       );
     console.log(
-      `\n| scenario | router | router / direct RPS | router / null RPS | router p99 / direct p99 |${portkeyDir ? ' router / portkey RPS |' : ''}`,
+      `\n| scenario | router | router / direct RPS | router / null RPS | router p99 / direct p99 |${portkeyDir ? ' router / portkey RPS |' : ''} floor / null RPS | floor p99 / direct p99 |`,
     );
-    console.log(`|---|---|---:|---:|---:|${portkeyDir ? '---:|' : ''}`);
+    console.log(`|---|---|---:|---:|---:|${portkeyDir ? '---:|' : ''}---:|---:|`);
     const routers = targets.filter((t) => t.name.startsWith('router')).map((t) => t.name);
     for (const s of SCENARIOS) {
       const get = (n) => rows.find((r) => r.scenario === s && r.target === n);
-      const [d, n, p] = [get('direct'), get('null'), get('portkey')];
+      const [d, n, p, f] = [get('direct'), get('null'), get('portkey'), get('nest-floor')];
       const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
       for (const name of routers) {
         const r = get(name);
         console.log(
-          `| ${s} | ${name} | ${ratio(r.rps, d.rps)} | ${ratio(r.rps, n.rps)} | ${ratio(r.p99, d.p99)} |${p ? ` ${ratio(r.rps, p.rps)} |` : ''}`,
+          `| ${s} | ${name} | ${ratio(r.rps, d.rps)} | ${ratio(r.rps, n.rps)} | ${ratio(r.p99, d.p99)} |${p ? ` ${ratio(r.rps, p.rps)} |` : ''} ${ratio(f.rps, n.rps)} | ${ratio(f.p99, d.p99)} |`,
         );
       }
     }

@@ -23,12 +23,21 @@ export function columnTypes(qr: QueryRunner) {
  * TypeORM's insert builder on SQLite (audit events, usage rows).
  */
 export function sqliteDatetime(d: Date): string {
-  const iso = d.toISOString();
+  // Rows written together mostly share their millisecond: format each millisecond once.
+  const ms = d.getTime();
+  if (ms === lastMs) return lastText;
+  const iso = d.toISOString(); // throws for an invalid date, as before
   // `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0–9999; TypeORM's own padding for the rest.
-  if (iso.length === 24) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   const pad = (v: number, width = 2) => `${'0'.repeat(width)}${v}`.slice(-width);
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
-  );
+  const text =
+    iso.length === 24
+      ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+      : `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+        `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+  lastMs = ms;
+  lastText = text;
+  return text;
 }
+
+let lastMs = NaN;
+let lastText = '';
