@@ -5,6 +5,14 @@ const POOL = Buffer.allocUnsafe(10 * 512);
 let poolAt = POOL.length;
 let lastMs = -Infinity;
 let counter = 0;
+/** `tttttttt-tttt-7` for lastMs (formatted once per millisecond). */
+let prefix = '';
+
+function setMs(ms: number): void {
+  lastMs = ms;
+  const t = ms.toString(16).padStart(12, '0');
+  prefix = `${t.slice(0, 8)}-${t.slice(8, 12)}-7`;
+}
 
 /** Offset of 10 fresh random bytes in POOL (refilled 512 ids at a time). */
 function take10(): number {
@@ -29,16 +37,18 @@ function take10(): number {
 export function uuidv7(now: number = Date.now()): string {
   const r = take10();
   if (now > lastMs) {
-    lastMs = now;
+    setMs(now);
     // 11 random bits: the counter starts in the lower half and has room to count up.
     counter = ((POOL[r] << 8) | POOL[r + 1]) & 0x7ff;
   } else if (++counter > 0xfff) {
-    lastMs += 1;
+    setMs(lastMs + 1);
     counter = 0;
   }
-  const t = lastMs.toString(16).padStart(12, '0');
   return (
-    `${t.slice(0, 8)}-${t.slice(8, 12)}-7${counter.toString(16).padStart(3, '0')}-` +
+    prefix +
+    HEX[counter >> 8].slice(1) +
+    HEX[counter & 0xff] +
+    '-' +
     HEX[0x80 | (POOL[r + 2] & 0x3f)] +
     HEX[POOL[r + 3]] +
     '-' +

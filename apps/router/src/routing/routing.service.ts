@@ -24,6 +24,8 @@ export class RoutingService {
     labelNames: ['provider', 'model'],
   });
   private readonly circuitOpenOf = labelled(this.circuitOpen);
+  /** What atp_circuit_open last said per model: the gauge is written on changes only. */
+  private readonly circuitShown = new Map<string, boolean>();
 
   constructor(
     @Inject(CATALOG) readonly catalog: Catalog,
@@ -46,7 +48,7 @@ export class RoutingService {
       ordered.map((m) => this.breaker.isOpen(m.provider, m.upstream).catch(() => false)),
     );
     for (let i = 0; i < ordered.length; i++)
-      this.circuitOpenOf(ordered[i].provider, ordered[i].id).set(open[i] ? 1 : 0);
+      this.showCircuit(ordered[i], open[i]);
     // An open circuit is skipped while others remain; if all are open the least bad is still tried.
     const attempts = open.includes(true)
       ? [...ordered.filter((_, i) => !open[i]), ...ordered.filter((_, i) => open[i])]
@@ -54,12 +56,20 @@ export class RoutingService {
     return { route, attempts };
   }
 
+  /** Sets atp_circuit_open{provider,model} when it changes (prom-client hashes labels per set). */
+  private showCircuit(model: CatalogModel, open: boolean): void {
+    const key = `${model.provider}\u0000${model.id}`;
+    if (this.circuitShown.get(key) === open) return;
+    this.circuitShown.set(key, open);
+    this.circuitOpenOf(model.provider, model.id).set(open ? 1 : 0);
+  }
+
   async recordOutcome(model: CatalogModel, ok: boolean, latencyMs: number | null): Promise<void> {
     await this.stats.record(model.provider, model.upstream, ok, latencyMs);
     try {
       if (ok) await this.breaker.recordSuccess(model.provider, model.upstream);
       else if (await this.breaker.recordFailure(model.provider, model.upstream)) {
-        this.circuitOpenOf(model.provider, model.id).set(1);
+        this.showCircuit(model, true);
       }
     } catch {
       // The breaker is advisory: a Redis hiccup must not fail the request.
