@@ -47,8 +47,7 @@ export class RoutingService {
     const open = await Promise.all(
       ordered.map((m) => this.breaker.isOpen(m.provider, m.upstream).catch(() => false)),
     );
-    for (let i = 0; i < ordered.length; i++)
-      this.showCircuit(ordered[i], open[i]);
+    for (let i = 0; i < ordered.length; i++) this.showCircuit(ordered[i], open[i]);
     // An open circuit is skipped while others remain; if all are open the least bad is still tried.
     const attempts = open.includes(true)
       ? [...ordered.filter((_, i) => !open[i]), ...ordered.filter((_, i) => open[i])]
