@@ -1,5 +1,7 @@
+import http from 'node:http';
 import OpenAI from 'openai';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { AuditService } from '@app/audit';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { AppModule } from '../src/app.module';
@@ -251,6 +253,50 @@ describe(`router governance: limits, budgets, allow-lists, PII, audit (${SERVICE
     const all = JSON.stringify((await audit.list(tenantId)).items);
     expect(all).not.toContain('secret recipe');
     expect(all).not.toContain('Hello from the fake upstream');
+  });
+
+  it('embeddings: a client that hangs up aborts the upstream call, settles, and leaves a 499 usage row; an upstream failure leaves its row too', async () => {
+    const { tenantId, key } = await tenantWithKey(booted, { monthlyBudgetUsd: 10 });
+    upstream.setBehaviour({ latencyMs: 3_000 });
+    const sent = Date.now();
+    const req = http.request(`${booted.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: 'text-embedding-3-small', input: 'hang up on me' }));
+    await waitFor(async () => upstream.requests.length === 1);
+    req.destroy();
+    await waitFor(async () => upstream.requests[0].closedEarly);
+    expect(Date.now() - sent).toBeLessThan(2_500); // aborted, not waited out
+    const admission = booted.app.get(AdmissionService);
+    const budget = await waitForValue(
+      () => admission.budgetStatus(tenantId),
+      (s) => s?.reservedUsd === 0,
+    );
+    expect(budget).toEqual({ spentUsd: 0, reservedUsd: 0 });
+
+    upstream.setBehaviour({ fault: { type: 'status', status: 400, body: { error: { message: 'bad' } } } });
+    await request(booted.url)
+      .post('/v1/embeddings')
+      .set('authorization', `Bearer ${key}`)
+      .send({ model: 'text-embedding-3-small', input: 'x' })
+      .expect(400);
+    await booted.app.get(UsageRecorder).flush();
+    const rows = await waitForValue(
+      () =>
+        booted.app
+          .get(DataSource)
+          .query(
+            `SELECT status, outcome, cost_usd FROM usage_records WHERE tenant_id = ${booted.app.get(DataSource).options.type === 'postgres' ? '$1' : '?'} AND endpoint = 'embeddings' ORDER BY status`,
+            [tenantId],
+          ) as Promise<{ status: number; outcome: string; cost_usd: number }[]>,
+      (r) => r.length === 2,
+    );
+    expect(rows.map((r) => [Number(r.status), r.outcome, Number(r.cost_usd)])).toEqual([
+      [400, 'error', 0],
+      [499, 'client_closed', 0],
+    ]);
   });
 
   it('SSE responses carry the rate-limit and PII headers too', async () => {

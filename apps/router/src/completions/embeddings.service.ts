@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
-import { mapError } from '@app/common';
+import { AtpError, mapError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
+  CallAbort,
   estimateEmbeddingTokens,
   type EmbeddingRequest,
   type EmbeddingResponse,
@@ -66,19 +67,22 @@ export class EmbeddingsService {
         maxTokens: 0,
       });
       for (const [k, v] of Object.entries(ticket.headers)) reply.header(k, v);
+      // The client going away aborts the upstream call (the deadline and per-attempt timeouts
+      // are runWithFallback's and the adapter's).
+      const signal = new CallAbort();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) signal.abort(new Error('client closed the connection'));
+      });
       let outcome;
       try {
         outcome = await runWithFallback(
           plan.attempts,
           this.policy,
-          AbortSignal.timeout(this.policy.deadlineMs),
+          signal,
           (candidate, timeoutMs) =>
             this.registry
               .getAdapter(candidate.provider)
-              .embed(
-                { ...body, model: candidate.upstream },
-                { signal: AbortSignal.timeout(timeoutMs), timeoutMs },
-              ),
+              .embed({ ...body, model: candidate.upstream }, { signal, timeoutMs }),
           {
             onSuccess: (c, ms) => void this.routing.recordOutcome(c, true, ms),
             onFailure: (c) => void this.routing.recordOutcome(c, false, null),
@@ -87,6 +91,12 @@ export class EmbeddingsService {
         );
       } catch (err) {
         this.admission.settle(ticket, promptTokens, 0);
+        const failed = signal.aborted ? 499 : mapError(err).status;
+        const attempts = Number((err as AtpError).headers?.['x-atp-attempts'] ?? 1);
+        const row = { route, tokens: promptTokens, cost: 0, status: failed, attempts, estimated: true };
+        if (plan.attempts[0]) this.recordUsage(principal, ctx.requestId, started, plan.attempts[0], row);
+        if (signal.aborted)
+          throw new AtpError(499, 'client_closed_request', 'The client closed the connection');
         throw err;
       }
       const { result, model, attempts } = outcome;
@@ -96,27 +106,13 @@ export class EmbeddingsService {
       this.admission.settle(ticket, tokens, cost);
       m.tokens.inc({ direction: 'input' }, tokens);
       m.cost.inc(cost);
-      this.usage.record({
-        tenantId: principal.tenantId,
-        apiKeyId: principal.type === 'api_key' ? principal.credentialId : null,
-        subject: principal.subject,
-        endpoint: 'embeddings',
+      this.recordUsage(principal, ctx.requestId, started, model, {
         route,
-        provider: model.provider,
-        model: model.id,
-        promptTokens: tokens,
-        completionTokens: 0,
-        totalTokens: tokens,
-        costUsd: cost,
-        latencyMs: Date.now() - started,
-        ttftMs: null,
+        tokens,
+        cost,
         status: 200,
-        outcome: 'ok',
-        cached: false,
-        estimated: Boolean(result.usage.estimated),
-        stream: false,
         attempts,
-        requestId: ctx.requestId,
+        estimated: Boolean(result.usage.estimated),
       });
       reply
         .header('x-atp-provider', model.provider)
@@ -144,5 +140,37 @@ export class EmbeddingsService {
         latencyMs: Date.now() - started,
       });
     }
+  }
+
+  /** The request's usage row: one per call that reached routing (failures and hang-ups too). */
+  private recordUsage(
+    principal: Principal,
+    requestId: string,
+    started: number,
+    model: CatalogModel,
+    r: { route: string; tokens: number; cost: number; status: number; attempts: number; estimated: boolean },
+  ): void {
+    this.usage.record({
+      tenantId: principal.tenantId,
+      apiKeyId: principal.type === 'api_key' ? principal.credentialId : null,
+      subject: principal.subject,
+      endpoint: 'embeddings',
+      route: r.route,
+      provider: model.provider,
+      model: model.id,
+      promptTokens: r.tokens,
+      completionTokens: 0,
+      totalTokens: r.tokens,
+      costUsd: r.cost,
+      latencyMs: Date.now() - started,
+      ttftMs: null,
+      status: r.status,
+      outcome: r.status === 200 ? 'ok' : r.status === 499 ? 'client_closed' : 'error',
+      cached: false,
+      estimated: r.estimated,
+      stream: false,
+      attempts: r.attempts,
+      requestId,
+    });
   }
 }
