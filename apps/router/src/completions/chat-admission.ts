@@ -25,11 +25,15 @@ export interface AdmittedChat {
   session: { loaded: LoadedSession; userTurn: string | null } | null;
 }
 
-export interface ChatOutcome {
+/** The request a chat call belongs to (the completions service's per-request scope is one). */
+export interface ChatCall {
   principal: Principal;
   admitted: AdmittedChat;
   route: string;
   started: number;
+}
+
+export interface ChatOutcome {
   status: number;
   model: CatalogModel | null;
   usage: Usage;
@@ -117,21 +121,21 @@ export class ChatAdmission {
    * Settles the admission at the real usage and audits the call. Called before the usage row is
    * queued, so a budget rebuilt from the rows never counts a call twice.
    */
-  finish(o: ChatOutcome): void {
-    this.admission.settle(o.admitted.ticket, o.usage.prompt_tokens + o.usage.completion_tokens, o.cost);
+  finish(c: ChatCall, o: ChatOutcome): void {
+    this.admission.settle(c.admitted.ticket, o.usage.prompt_tokens + o.usage.completion_tokens, o.cost);
     this.audit.call({
-      principal: o.principal,
+      principal: c.principal,
       action: 'chat.completion',
-      requestId: o.admitted.requestId,
-      sourceIp: o.admitted.sourceIp,
+      requestId: c.admitted.requestId,
+      sourceIp: c.admitted.sourceIp,
       status: o.status,
-      route: o.route,
+      route: c.route,
       provider: o.model?.provider ?? null,
       model: o.model?.id ?? null,
       promptTokens: o.usage.prompt_tokens,
       completionTokens: o.usage.completion_tokens,
       costUsd: o.cost,
-      latencyMs: Date.now() - o.started,
+      latencyMs: Date.now() - c.started,
     });
   }
 

@@ -6,7 +6,6 @@ import { AtpError, mapError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   type AbortLike,
-  CallAbort,
   type ChatChunk,
   type ChatRequest,
   type ChatResponse,
@@ -28,8 +27,15 @@ import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { type AdmittedChat, ChatAdmission } from './chat-admission';
+import { abortOnHangUp, clientClosedError } from './client-abort';
 import { completionMetrics as m, metricChildren as mc } from './completions.metrics';
-import { type AttemptHooks, type AttemptPolicy, policyFromEnv, runWithFallback } from './fallback';
+import {
+  type AttemptHooks,
+  type AttemptPolicy,
+  attemptsOf,
+  policyFromEnv,
+  runWithFallback,
+} from './fallback';
 
 interface RequestScope {
   principal: Principal;
@@ -114,15 +120,6 @@ export class CompletionsService {
     };
   }
 
-  /** Aborts the upstream call when the client goes away before the response is complete. */
-  private clientSignal(reply: FastifyReply): CallAbort {
-    const signal = new CallAbort();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) signal.abort(new Error('client closed the connection'));
-    });
-    return signal;
-  }
-
   async handle(
     principal: Principal,
     raw: ChatRequest,
@@ -132,7 +129,7 @@ export class CompletionsService {
     const started = Date.now();
     const admitted = await this.governance.admit(principal, raw, req, reply, started);
     const { body, plan } = admitted;
-    const signal = this.clientSignal(reply);
+    const signal = abortOnHangUp(reply);
     const cache = this.cachePlan(req, principal.tenantId, plan.route.route, plan.route.cache, body);
     const scope: RequestScope = {
       principal,
@@ -167,8 +164,7 @@ export class CompletionsService {
     } catch (err) {
       this.recordFailure(scope, body, plan.attempts[0], err, false);
       // The client went away: nothing to answer and nothing unexpected to log as an error.
-      if (signal.aborted)
-        throw new AtpError(499, 'client_closed_request', 'The client closed the connection');
+      if (signal.aborted) throw clientClosedError();
       throw err;
     }
     const { result, model, attempts } = outcome;
@@ -367,15 +363,6 @@ export class CompletionsService {
     }
   }
 
-  private outcomeBase(scope: RequestScope) {
-    return {
-      principal: scope.principal,
-      admitted: scope.admitted,
-      route: scope.route,
-      started: scope.started,
-    };
-  }
-
   private recordFailure(
     scope: RequestScope,
     body: ChatRequest,
@@ -384,10 +371,10 @@ export class CompletionsService {
     stream: boolean,
   ): void {
     const status = scope.signal.aborted ? 499 : mapError(err).status;
-    const attempts = Number((err as AtpError).headers?.['x-atp-attempts'] ?? 1);
+    const attempts = attemptsOf(err);
     const usage = makeUsage(estimatePromptTokens(body), 0, true);
     if (!model) {
-      this.governance.finish({ ...this.outcomeBase(scope), status, model: null, usage, cost: 0 });
+      this.governance.finish(scope, { status, model: null, usage, cost: 0 });
       return;
     }
     this.record(scope, model, usage, {
@@ -418,16 +405,7 @@ export class CompletionsService {
     mc.tokens('output').inc(usage.completion_tokens);
     m.cost.inc(r.cost);
     // Settle before the usage row is queued: a budget rebuilt from the rows never counts a call twice.
-    this.governance.finish({
-      principal: scope.principal,
-      admitted: scope.admitted,
-      route: scope.route,
-      started: scope.started,
-      status: r.status,
-      model,
-      usage,
-      cost: r.cost,
-    });
+    this.governance.finish(scope, { status: r.status, model, usage, cost: r.cost });
     const p = scope.principal;
     const latencyMs = Date.now() - scope.started;
     this.usage.record({

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
-import { AtpError, mapError } from '@app/common';
+import { mapError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
-  CallAbort,
   estimateEmbeddingTokens,
   type EmbeddingRequest,
   type EmbeddingResponse,
@@ -16,8 +15,9 @@ import { GovernanceService } from '../governance/governance.service';
 import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
+import { abortOnHangUp, clientClosedError } from './client-abort';
 import { completionMetrics as m } from './completions.metrics';
-import { type AttemptPolicy, policyFromEnv, runWithFallback } from './fallback';
+import { type AttemptPolicy, attemptsOf, policyFromEnv, runWithFallback } from './fallback';
 
 /** POST /v1/embeddings: governance, route with fallbacks, record usage, settle, audit. */
 @Injectable()
@@ -67,12 +67,8 @@ export class EmbeddingsService {
         maxTokens: 0,
       });
       for (const [k, v] of Object.entries(ticket.headers)) reply.header(k, v);
-      // The client going away aborts the upstream call (the deadline and per-attempt timeouts
-      // are runWithFallback's and the adapter's).
-      const signal = new CallAbort();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) signal.abort(new Error('client closed the connection'));
-      });
+      // The deadline and per-attempt timeouts are runWithFallback's and the adapter's.
+      const signal = abortOnHangUp(reply);
       let outcome;
       try {
         outcome = await runWithFallback(
@@ -92,11 +88,10 @@ export class EmbeddingsService {
       } catch (err) {
         this.admission.settle(ticket, promptTokens, 0);
         const failed = signal.aborted ? 499 : mapError(err).status;
-        const attempts = Number((err as AtpError).headers?.['x-atp-attempts'] ?? 1);
+        const attempts = attemptsOf(err);
         const row = { route, tokens: promptTokens, cost: 0, status: failed, attempts, estimated: true };
         if (plan.attempts[0]) this.recordUsage(principal, ctx.requestId, started, plan.attempts[0], row);
-        if (signal.aborted)
-          throw new AtpError(499, 'client_closed_request', 'The client closed the connection');
+        if (signal.aborted) throw clientClosedError();
         throw err;
       }
       const { result, model, attempts } = outcome;

@@ -135,6 +135,11 @@ export async function runWithFallback<T>(
   );
 }
 
+/** How many attempts a failed runWithFallback made (its error's x-atp-attempts; 1 for any other error). */
+export function attemptsOf(err: unknown): number {
+  return Number((err as AtpError).headers?.['x-atp-attempts'] ?? 1);
+}
+
 /** The attempt policy from the router's env (timeouts, deadline, retries). */
 export function policyFromEnv(env: {
   ATP_UPSTREAM_TIMEOUT_MS: number;
