@@ -32,10 +32,10 @@ export interface DevCredentials {
   api_key: string;
 }
 
-export function readDevCredentials(booted: BootedApp): DevCredentials {
-  return JSON.parse(
-    readFileSync(join(booted.config.dataDir, 'dev-credentials.json'), 'utf8'),
-  ) as DevCredentials;
+/** The development credential a service wrote into its data dir (a booted app's, or a dir). */
+export function readDevCredentials(from: BootedApp | string): DevCredentials {
+  const dataDir = typeof from === 'string' ? from : from.config.dataDir;
+  return JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8')) as DevCredentials;
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type FakeUpstream, startFakeUpstream } from '../../apps/router/test/governance-helpers';
+import { readDevCredentials } from '../auth-helpers';
 import {
   createTestEnv,
   freePort,
@@ -51,9 +50,7 @@ suite('rate limits across two router processes sharing Redis', () => {
   });
 
   it('a key limited to 100 requests per minute: exactly 100 of 400 concurrent requests succeed', async () => {
-    const dev = JSON.parse(readFileSync(join(testEnv.dataDir, 'dev-credentials.json'), 'utf8')) as {
-      api_key: string;
-    };
+    const dev = readDevCredentials(testEnv.dataDir);
     const created = await fetch(`${urls[0]}/v1/admin/api-keys`, {
       method: 'POST',
       headers: { authorization: `Bearer ${dev.api_key}`, 'content-type': 'application/json' },

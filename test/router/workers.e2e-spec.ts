@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { type FakeUpstream, startFakeUpstream } from '../../apps/router/test/governance-helpers';
+import { readDevCredentials } from '../auth-helpers';
 import {
   createTestEnv,
   freePort,
@@ -93,9 +92,7 @@ suite('router with ATP_ROUTER_WORKERS=2', () => {
     if (status !== 200) throw new Error(`router did not become ready: ${router.stderr.join('')}`);
     await waitFor('two workers', () => childPids(router.child.pid!).length === 2);
     await waitFor('the workers to listen', () => router.stdout.join('').includes('2 workers listening'));
-    key = (
-      JSON.parse(readFileSync(join(testEnv.dataDir, 'dev-credentials.json'), 'utf8')) as { api_key: string }
-    ).api_key;
+    key = readDevCredentials(testEnv.dataDir).api_key;
   }, 90_000);
 
   afterAll(async () => {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import { API_KEY_CACHE_TTL_MS } from '@app/auth';
 import {
@@ -88,8 +86,7 @@ describe(`development bootstrap race on ${SERVICES_LABEL}`, () => {
     const first = bootApp('router', AppModule, testEnv.env);
     const second = bootReplica(testEnv.env);
     apps = await Promise.all([first, second]);
-    const file = join(testEnv.dataDir, 'dev-credentials.json');
-    const creds = JSON.parse(readFileSync(file, 'utf8')) as { tenant_id: string; api_key: string };
+    const creds = readDevCredentials(testEnv.dataDir);
     expect(Object.keys(creds).sort()).toEqual(['api_key', 'tenant_id']);
     expect(readDevCredentials(apps[1])).toEqual(creds);
     for (const app of apps) {
