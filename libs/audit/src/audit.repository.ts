@@ -2,19 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { sqliteDatetime } from '@app/database';
+import { sqliteDatetime, sqliteForWrite } from '@app/database';
 import { AuditChainHeadEntity } from './audit-chain-head.entity';
 import { type ChainHead, EMPTY_HEAD, sealEvents } from './audit-chain';
 import { AuditEventEntity } from './audit-event.entity';
 import type { AuditEventRecord, AuditQuery, AuditSecret, PendingAuditEvent } from './audit.types';
-
-/** SQLite's connection is inside a transaction another caller opened: retry the append shortly. */
-export class AuditStoreBusyError extends Error {
-  constructor() {
-    super('the SQLite connection is in another transaction; audit append deferred');
-    this.name = 'AuditStoreBusyError';
-  }
-}
 
 type Filters = Pick<AuditQuery, 'start' | 'end' | 'action' | 'actor'>;
 
@@ -210,9 +202,7 @@ export class AuditRepository {
    * the file (router + gateway) waits for the write lock instead of racing on the head.
    */
   private appendSqlite(tenantId: string, events: readonly PendingAuditEvent[], secret: AuditSecret) {
-    const db = (this.ds.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
-    // TypeORM shares this one connection; never nest inside a transaction someone else has open.
-    if (db.inTransaction) throw new AuditStoreBusyError();
+    const db = sqliteForWrite(this.ds, 'audit append');
     let append = sqliteAppenders.get(db);
     if (!append) {
       append = sqliteAppender(db);

@@ -7,11 +7,12 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { AtpError } from '@app/common';
+import { SqliteBusyError } from '@app/database';
 import { counter, histogram } from '@app/observability';
 import { ChainVerifier } from './audit-chain';
 import { decodeCursor, encodeCursor, toAuditEventDto, toPendingEvent } from './audit-event.mapper';
 import { AUDIT_OPTIONS, type AuditOptions, auditSecretList } from './audit.options';
-import { AuditRepository, AuditStoreBusyError } from './audit.repository';
+import { AuditRepository } from './audit.repository';
 import {
   AUDIT_ACTIONS,
   type AuditEventDto,
@@ -121,7 +122,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
         await this.drain();
       } catch (err) {
         // SQLite: another caller's transaction holds the shared connection; it ends soon.
-        if (!(err instanceof AuditStoreBusyError) || Date.now() > busyUntil) throw err;
+        if (!(err instanceof SqliteBusyError) || Date.now() > busyUntil) throw err;
         await new Promise((r) => setTimeout(r, 5));
       }
     }
@@ -223,7 +224,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
         this.backoffMs = 0;
       },
       (err: unknown) => {
-        if (err instanceof AuditStoreBusyError) return;
+        if (err instanceof SqliteBusyError) return;
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), MAX_BACKOFF_MS);
         this.retryAt = Date.now() + this.backoffMs;
         this.logger.warn(`audit write failed, retrying in ${this.backoffMs} ms: ${(err as Error).message}`);

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { escapeLiteral, type Pool, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
+import { sqliteConnection } from '@app/database';
 
 /** One SQL statement with `?` placeholders (rewritten to `$n` on PostgreSQL). */
 export interface SqlStatement {
@@ -156,7 +157,7 @@ export class SqlRunner {
   }
 
   private sqlite(): SqliteDatabase {
-    return (this.ds.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+    return sqliteConnection(this.ds);
   }
 }
 

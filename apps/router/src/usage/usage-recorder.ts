@@ -1,8 +1,9 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { uuidv7 } from '@app/common';
+import { SqliteBusyError } from '@app/database';
 import { counter } from '@app/observability';
 import type { UsageRecordEntity } from './usage-record.entity';
-import { UsageRepository, UsageStoreBusyError } from './usage.repository';
+import { UsageRepository } from './usage.repository';
 
 export type UsageInput = Omit<UsageRecordEntity, 'id' | 'createdAt'> & { createdAt?: Date };
 
@@ -67,7 +68,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       } catch (err) {
         this.queue.unshift(...batch);
         // Another caller's transaction holds SQLite's connection: not an error, the next tick writes.
-        if (err instanceof UsageStoreBusyError) return;
+        if (err instanceof SqliteBusyError) return;
         this.writeErrors.inc();
         this.logger.warn(
           `usage batch write failed, ${this.queue.length} rows kept for retry: ${(err as Error).message}`,

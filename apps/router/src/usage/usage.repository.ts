@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Repository } from 'typeorm';
-import { sqliteDatetime } from '@app/database';
+import { sqliteDatetime, sqliteForWrite } from '@app/database';
 import { UsageRecordEntity } from './usage-record.entity';
 
 const USAGE_COLUMNS = [
@@ -29,14 +29,6 @@ const USAGE_COLUMNS = [
   'request_id',
   'created_at',
 ];
-
-/** SQLite's one connection is inside a transaction someone else opened: write the batch later. */
-export class UsageStoreBusyError extends Error {
-  constructor() {
-    super('the SQLite connection is in another transaction; usage batch deferred');
-    this.name = 'UsageStoreBusyError';
-  }
-}
 
 export type UsageGroupBy = 'day' | 'model' | 'api_key';
 
@@ -65,14 +57,10 @@ export class UsageRepository {
   async insertBatch(rows: UsageRecordEntity[]): Promise<void> {
     if (!rows.length) return;
     if (this.repo.manager.connection.options.type === 'postgres') return this.insertPostgres(rows);
-    const sqlite = this.sqliteWriter();
-    if (sqlite.db.inTransaction) throw new UsageStoreBusyError();
-    sqlite.write(rows);
+    this.sqliteWriter(sqliteForWrite(this.repo.manager.connection, 'usage batch')).write(rows);
   }
 
-  private sqliteWriter() {
-    const db = (this.repo.manager.connection.driver as unknown as { databaseConnection: SqliteDatabase })
-      .databaseConnection;
+  private sqliteWriter(db: SqliteDatabase) {
     if (this.sqlite?.db === db) return this.sqlite;
     const insert = db.prepare(
       `INSERT INTO usage_records (${USAGE_COLUMNS.join(',')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(',')})`,
