@@ -142,6 +142,19 @@ export const routerEnvSchema = z.object({
     emptyToUndefined,
     z.coerce.number().int().min(50).max(600_000).default(60_000),
   ),
+  /**
+   * Sockets per upstream origin = upstream exchanges in flight per provider (a stream holds one for
+   * its whole length). Sized for the Cloud Run service's containerConcurrency (1000).
+   */
+  ATP_UPSTREAM_CONNECTIONS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(65_536).default(1024),
+  ),
+  /** Longest wait for a free upstream socket before the attempt fails over (then 503). */
+  ATP_UPSTREAM_QUEUE_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(0).max(600_000).default(1000),
+  ),
   /** The whole request: every attempt, retry and backoff. */
   ATP_REQUEST_DEADLINE_MS: z.preprocess(
     emptyToUndefined,

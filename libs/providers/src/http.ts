@@ -1,24 +1,51 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { CallAbort } from './call-abort';
+import { ConnectionGate } from './connection-gate';
 import type { CallContext, PoolOptions } from './llm-adapter';
 import {
   abortedError,
   incompleteStreamError,
   invalidResponseError,
+  poolExhaustedError,
   ProviderError,
   streamTimeoutError,
   timeoutError,
 } from './provider-error';
 import { SseParser, type SseEvent } from './sse';
 
-export function createAgent(opts: PoolOptions = {}): Agent {
-  return new Agent({
-    connections: opts.connections ?? 64,
-    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
-    headersTimeout: opts.headersTimeoutMs ?? 120_000,
-    bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
-    connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
-  });
+/**
+ * Sockets per upstream origin. The Cloud Run router runs with `containerConcurrency: 1000`, and a
+ * streamed completion holds its socket for the whole stream (HTTP/1.1), so the pool is sized for
+ * that concurrency (`ATP_UPSTREAM_CONNECTIONS`); it was 64, which left 936 of 1000 streams
+ * waiting for their first byte.
+ */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 1024;
+/** Longest wait for a free socket before the attempt fails over (`ATP_UPSTREAM_QUEUE_TIMEOUT_MS`). */
+export const DEFAULT_UPSTREAM_QUEUE_TIMEOUT_MS = 1000;
+
+/**
+ * An adapter's keep-alive pool and the gate in front of it: at most `connections` exchanges run,
+ * the rest wait for a socket up to the queue timeout, then fail with a retryable 503
+ * (`upstream_pool_exhausted`) instead of queueing silently inside undici.
+ */
+export class UpstreamAgent extends Agent {
+  readonly gate: ConnectionGate;
+
+  constructor(opts: PoolOptions = {}) {
+    const connections = opts.connections ?? DEFAULT_UPSTREAM_CONNECTIONS;
+    super({
+      connections,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      headersTimeout: opts.headersTimeoutMs ?? 120_000,
+      bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+      connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+    });
+    this.gate = new ConnectionGate(connections, opts.queueTimeoutMs ?? DEFAULT_UPSTREAM_QUEUE_TIMEOUT_MS);
+  }
+}
+
+export function createAgent(opts: PoolOptions = {}): UpstreamAgent {
+  return new UpstreamAgent(opts);
 }
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -67,10 +94,14 @@ export class UpstreamCall {
   private abortDispatch: ((err: Error) => void) | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly unlink: () => void;
+  /** Holds one of the pool's slots (from {@link acquire} to {@link finish}). */
+  private holdsSlot = false;
+  /** Cancels a wait for a slot (the caller's abort or a timeout while queued). */
+  private cancelWait: ((err: Error) => void) | null = null;
 
   constructor(
     private readonly provider: string,
-    private readonly agent: Dispatcher,
+    private readonly agent: UpstreamAgent,
     ctx: CallContext,
   ) {
     const onAbort = (): void => this.abort(abortedError(provider));
@@ -93,6 +124,35 @@ export class UpstreamCall {
   finish(): void {
     this.disarm();
     this.unlink();
+    if (this.holdsSlot) {
+      this.holdsSlot = false;
+      this.agent.gate.release();
+    }
+  }
+
+  /**
+   * Takes one of the pool's sockets: at once when one is free (no promise on that path), else after
+   * waiting in the gate's queue; a wait past the queue timeout is a retryable `upstream_pool_exhausted`.
+   */
+  private acquire(): Promise<void> | undefined {
+    if (this.agent.gate.tryAcquire()) {
+      this.holdsSlot = true;
+      return undefined;
+    }
+    const { granted, cancel } = this.agent.gate.wait(() => poolExhaustedError(this.provider));
+    this.cancelWait = cancel;
+    return granted.then(
+      () => {
+        this.cancelWait = null;
+        this.holdsSlot = true;
+        // Aborted (a timeout) in the same turn as the grant: give the slot back.
+        this.throwIfAborted();
+      },
+      (err: unknown) => {
+        this.cancelWait = null;
+        throw err;
+      },
+    );
   }
 
   /**
@@ -109,6 +169,7 @@ export class UpstreamCall {
 
   async send(req: UpstreamRequest, mapError: ErrorMapper): Promise<Dispatcher.ResponseData> {
     this.throwIfAborted();
+    await this.acquire();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(req.url, { dispatcher: this.agent, ...requestInit(req), signal: this.signal() });
@@ -127,6 +188,13 @@ export class UpstreamCall {
    */
   fetchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
     this.throwIfAborted();
+    const waiting = this.acquire();
+    return waiting
+      ? waiting.then(() => this.dispatchJson<T>(req, mapError))
+      : this.dispatchJson<T>(req, mapError);
+  }
+
+  private dispatchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
     const { origin, path } = splitUrl(req.url);
     return new Promise<T>((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -218,6 +286,7 @@ export class UpstreamCall {
   private abort(err: ProviderError): void {
     if (this.reason) return;
     this.reason = err;
+    this.cancelWait?.(err);
     this.ctrl?.abort(err);
     this.abortDispatch?.(err);
   }
@@ -244,7 +313,7 @@ export class UpstreamCall {
  */
 export async function fetchJsonOnce<T>(
   provider: string,
-  agent: Dispatcher,
+  agent: UpstreamAgent,
   ctx: CallContext,
   req: UpstreamRequest,
   mapError: ErrorMapper,

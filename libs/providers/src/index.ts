@@ -6,6 +6,8 @@ export * from './usage';
 export * from './sse';
 export * from './credentials';
 export * from './registry';
+export type { GateStats } from './connection-gate';
+export { DEFAULT_UPSTREAM_CONNECTIONS, DEFAULT_UPSTREAM_QUEUE_TIMEOUT_MS } from './http';
 export { OpenAiAdapter, OPENAI_DEFAULT_BASE_URL, type OpenAiAdapterOptions } from './openai/openai.adapter';
 export {
   AnthropicAdapter,

@@ -1,3 +1,4 @@
+import type { GateStats } from './connection-gate';
 import type { AbortLike } from './call-abort';
 import type {
   ChatChunk,
@@ -34,12 +35,16 @@ export interface LlmAdapter {
   embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
   /** Closes the keep-alive pool (shutdown). */
   close(): Promise<void>;
+  /** The upstream pool's occupancy (adapters without a network pool, like `mock`, have none). */
+  poolStats?(): GateStats;
 }
 
 /** Keep-alive pool settings, one pool per adapter. */
 export interface PoolOptions {
-  /** Max sockets per upstream origin (default 64). */
+  /** Max sockets per upstream origin, and exchanges in flight (default 1024). */
   connections?: number;
+  /** Longest wait for a free socket before the attempt fails with `upstream_pool_exhausted` (default 1000 ms). */
+  queueTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   /** Backstop when the call has no timeout of its own (default 120 s). */
   headersTimeoutMs?: number;

@@ -16,6 +16,7 @@ export type ProviderErrorCode =
   | 'upstream_stream_incomplete'
   | 'upstream_stream_error'
   | 'upstream_unsupported'
+  | 'upstream_pool_exhausted'
   | 'client_aborted';
 
 export interface ProviderErrorInit {
@@ -112,6 +113,20 @@ export function timeoutError(provider: string, what: string): ProviderError {
     retryable: true,
     code: 'upstream_timeout',
     message: `${provider} did not answer within the ${what} timeout`,
+  });
+}
+
+/**
+ * Every socket of the adapter's pool stayed busy for the queue timeout: the gateway's own limit,
+ * not the upstream's failure — retryable, so routing tries the next candidate.
+ */
+export function poolExhaustedError(provider: string): ProviderError {
+  return new ProviderError({
+    provider,
+    status: 503,
+    retryable: true,
+    code: 'upstream_pool_exhausted',
+    message: `every connection to ${provider} is busy (ATP_UPSTREAM_CONNECTIONS); no socket freed up in time`,
   });
 }
 

@@ -1,3 +1,4 @@
+import type { GateStats } from './connection-gate';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter';
 import type { ProviderCredentials } from './credentials';
 import { GoogleAdapter } from './google/google.adapter';
@@ -65,6 +66,15 @@ export class ProviderRegistry {
 
   get size(): number {
     return this.adapters.size;
+  }
+
+  /** Each network adapter's pool occupancy, for the router's metrics. */
+  poolStats(): { provider: string; stats: GateStats }[] {
+    const out: { provider: string; stats: GateStats }[] = [];
+    for (const [provider, adapter] of this.adapters) {
+      if (adapter.poolStats) out.push({ provider, stats: adapter.poolStats() });
+    }
+    return out;
   }
 
   /** Closes every keep-alive pool (shutdown). */

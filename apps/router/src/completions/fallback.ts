@@ -102,7 +102,8 @@ export async function runWithFallback<T>(
         if (signal.aborted) throw err;
         if (!(err instanceof ProviderError)) throw err;
         if (err.code === 'client_aborted') throw err;
-        hooks.onFailure(model, err, now() - started);
+        // A busy local pool says nothing about the upstream's health: not a failure of the model.
+        if (err.code !== 'upstream_pool_exhausted') hooks.onFailure(model, err, now() - started);
         last = err;
         if (isClientFault(err)) {
           throw new AtpError(
@@ -121,6 +122,11 @@ export async function runWithFallback<T>(
         await sleep(wait, signal);
       }
     }
+  }
+  if (last?.code === 'upstream_pool_exhausted') {
+    throw new AtpError(503, 'upstream_pool_exhausted', `All providers failed (last: ${last.message})`, {
+      headers: { 'x-atp-attempts': String(attempts), 'retry-after': '1' },
+    });
   }
   const timedOut = last ? TIMEOUT_CODES.has(last.code) : true;
   const status = timedOut ? 504 : 502;

@@ -6,6 +6,7 @@ import { buildCatalog, readRoutingConfig, type RoutingConfigFile } from './routi
 import { RoutingService } from './routing.service';
 import { CATALOG } from './routing.tokens';
 import { RoutingStatsStore } from './routing-stats.store';
+import { unwatchUpstreamPools, watchUpstreamPools } from './upstream-pool.metrics';
 
 /**
  * Provider adapters (from env keys and PROVIDER_KEYS_FILE), the model catalog (built-in plus
@@ -38,6 +39,10 @@ const ROUTING_FILE = Symbol('ROUTING_FILE');
         const credentials = loadProviderCredentials({ env, file: config.env.PROVIDER_KEYS_FILE });
         const registry = createProviderRegistry({
           credentials,
+          pool: {
+            connections: config.env.ATP_UPSTREAM_CONNECTIONS,
+            queueTimeoutMs: config.env.ATP_UPSTREAM_QUEUE_TIMEOUT_MS,
+          },
           openaiCompatible: (file?.providers ?? []).map((p) => ({
             id: p.id,
             baseUrl: p.base_url,
@@ -52,6 +57,7 @@ const ROUTING_FILE = Symbol('ROUTING_FILE');
         } else {
           logger.log(`providers configured: ${registry.ids().join(', ')}`);
         }
+        watchUpstreamPools(registry);
         return registry;
       },
     },
@@ -64,6 +70,7 @@ export class RoutingModule implements OnApplicationShutdown {
   constructor(@Inject(ProviderRegistry) private readonly registry: ProviderRegistry) {}
 
   async onApplicationShutdown(): Promise<void> {
+    unwatchUpstreamPools(this.registry);
     await this.registry.close();
   }
 }

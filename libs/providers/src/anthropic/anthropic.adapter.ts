@@ -1,5 +1,13 @@
-import type { Agent } from 'undici';
-import { createAgent, fetchJsonOnce, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
+import {
+  createAgent,
+  fetchJsonOnce,
+  joinUrl,
+  minTimeout,
+  UpstreamCall,
+  type HeaderBag,
+  type UpstreamAgent,
+} from '../http';
+import type { GateStats } from '../connection-gate';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -32,7 +40,7 @@ export interface AnthropicAdapterOptions {
 /** Anthropic Messages API. HTTP only; translation lives in the mapper. Anthropic has no embeddings. */
 export class AnthropicAdapter implements LlmAdapter {
   readonly id: string;
-  private readonly agent: Agent;
+  private readonly agent: UpstreamAgent;
   private readonly url: string;
 
   constructor(private readonly opts: AnthropicAdapterOptions) {
@@ -62,6 +70,10 @@ export class AnthropicAdapter implements LlmAdapter {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  poolStats(): GateStats {
+    return this.agent.gate.stats();
   }
 
   private async *rawStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk> {

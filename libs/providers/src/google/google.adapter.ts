@@ -1,4 +1,3 @@
-import type { Agent } from 'undici';
 import {
   createAgent,
   fetchJsonOnce,
@@ -7,7 +6,9 @@ import {
   newCompletionId,
   UpstreamCall,
   type HeaderBag,
+  type UpstreamAgent,
 } from '../http';
+import type { GateStats } from '../connection-gate';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -36,7 +37,7 @@ export interface GoogleAdapterOptions {
 /** Gemini API: generateContent, streamGenerateContent?alt=sse, embedContent / batchEmbedContents. */
 export class GoogleAdapter implements LlmAdapter {
   readonly id: string;
-  private readonly agent: Agent;
+  private readonly agent: UpstreamAgent;
   private readonly baseUrl: string;
 
   constructor(private readonly opts: GoogleAdapterOptions) {
@@ -97,6 +98,10 @@ export class GoogleAdapter implements LlmAdapter {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  poolStats(): GateStats {
+    return this.agent.gate.stats();
   }
 
   private async *rawStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk> {

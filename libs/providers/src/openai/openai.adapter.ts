@@ -1,5 +1,13 @@
-import type { Agent } from 'undici';
-import { createAgent, fetchJsonOnce, joinUrl, minTimeout, UpstreamCall, type HeaderBag } from '../http';
+import {
+  createAgent,
+  fetchJsonOnce,
+  joinUrl,
+  minTimeout,
+  UpstreamCall,
+  type HeaderBag,
+  type UpstreamAgent,
+} from '../http';
+import type { GateStats } from '../connection-gate';
 import type { CallContext, LlmAdapter, PoolOptions } from '../llm-adapter';
 import type {
   ChatChunk,
@@ -32,7 +40,7 @@ export interface OpenAiAdapterOptions {
 export class OpenAiAdapter implements LlmAdapter {
   readonly id: string;
   private readonly baseUrl: string;
-  private readonly agent: Agent;
+  private readonly agent: UpstreamAgent;
 
   constructor(private readonly opts: OpenAiAdapterOptions = {}) {
     this.id = opts.id ?? 'openai';
@@ -69,6 +77,10 @@ export class OpenAiAdapter implements LlmAdapter {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  poolStats(): GateStats {
+    return this.agent.gate.stats();
   }
 
   private async *rawStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatChunk> {
