@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { streamLoad } from './stream-load.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -370,7 +371,129 @@ async function main() {
   }
 }
 
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+function peakRssMb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * `npm run bench -- streams`: the Cloud Run service's concurrency on one router process —
+ * STREAMS (default 1000) concurrent streamed completions, starts spread over one second, each 100
+ * chunks 50 ms apart from the mock — against the mock itself, the null proxy and the router
+ * (embedded; and on PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set). Reports errors,
+ * TTFT and inter-chunk gap p50/p99 and what the router adds to them over the mock, peak RSS, CPU.
+ */
+async function streamsBench() {
+  const streams = Number(process.env.STREAMS || 1000);
+  const mockPort = PORTS.mock + 1;
+  const dataDir = mkdtempSync(join(tmpdir(), 'atp-bench-streams-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const mockArgs = SHARED
+    ? [join(SHARED, 'mock-upstream.mjs'), `--port=${mockPort}`, '--chunks=100', '--chunk-delay=50', '--quiet']
+    : [join(here, 'mock-upstream.mjs'), String(mockPort)];
+  const mock = start('mock', mockArgs);
+  const nul = SHARED
+    ? start('null', [join(SHARED, 'null-gateway.mjs')], {
+        NULL_GW_PORT: String(PORTS.null),
+        NULL_GW_UPSTREAM: `http://127.0.0.1:${mockPort}`,
+      })
+    : start('null', [join(here, 'null-proxy.mjs'), String(PORTS.null), String(mockPort)]);
+  const routerEnv = {
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+    LOG_LEVEL: process.env.LOG_LEVEL || 'INFO',
+    NODE_ENV: 'development',
+    AUDIT_LOG_ENABLED: 'true',
+  };
+  const routers = [
+    { name: 'router', dir: dataDir, env: { DATABASE_URL: '', REDIS_URL: '' }, port: PORTS.router },
+  ];
+  if (process.env.DATABASE_URL && process.env.REDIS_URL) {
+    const dir = mkdtempSync(join(tmpdir(), 'atp-bench-streams-pg-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const db = await scratchDatabase();
+    routers.push({
+      name: 'router-pg-redis',
+      dir,
+      env: {
+        DATABASE_URL: db,
+        REDIS_URL: process.env.REDIS_URL,
+        REDIS_KEY_PREFIX: `atp-bench-${Date.now().toString(36)}:`,
+      },
+      port: PORTS.routerW,
+    });
+  }
+  await waitFor(`http://127.0.0.1:${mockPort}/health`);
+  const targets = [
+    { name: 'direct', base: `http://127.0.0.1:${mockPort}/v1`, headers: {}, pid: mock.pid },
+    { name: 'null', base: `http://127.0.0.1:${PORTS.null}/v1`, headers: {}, pid: nul.pid },
+  ];
+  for (const r of routers) {
+    const child = start(r.name, [join(root, 'dist', 'apps', 'router', 'main.js')], {
+      ...routerEnv,
+      ...r.env,
+      ATP_DATA_DIR: r.dir,
+      PORT: String(r.port),
+    });
+    await waitFor(`http://127.0.0.1:${r.port}/health`);
+    const key = await benchKey(r.dir, `http://127.0.0.1:${r.port}`);
+    targets.push({
+      name: r.name,
+      base: `http://127.0.0.1:${r.port}/v1`,
+      headers: { authorization: `Bearer ${key}` },
+      pid: child.pid,
+    });
+  }
+  const body = JSON.stringify({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: 'Benchmark prompt: stream a long answer.' }],
+  });
+  const rows = [];
+  for (const t of targets) {
+    // Warm-up: JIT, keys, pools.
+    await streamLoad({
+      url: `${t.base}/chat/completions`,
+      headers: t.headers,
+      body,
+      streams: 20,
+      spreadMs: 200,
+    });
+    const cpu0 = cpuSeconds(t.pid);
+    const r = await streamLoad({ url: `${t.base}/chat/completions`, headers: t.headers, body, streams });
+    const cpuS = cpuSeconds(t.pid) - cpu0;
+    rows.push({ target: t.name, ...r, cpuS, peakRssMb: peakRssMb(t.pid) });
+    console.log(JSON.stringify(rows.at(-1)));
+  }
+  const f = (n) => (Number.isNaN(n) ? 'n/a' : n.toFixed(1));
+  const direct = rows[0];
+  console.log(`\n${streams} concurrent streams, 100 chunks 50 ms apart, starts spread over 1 s`);
+  console.log(
+    '| target | errors | TTFT p50 ms | TTFT p99 ms | added TTFT p99 | gap p99 ms | added gap p99 | peak RSS MB | CPU s |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows)
+    console.log(
+      `| ${r.target} | ${r.errors}${r.errors ? ` (${r.firstErrors.join('; ')})` : ''} | ${f(r.ttftP50)} | ${f(r.ttftP99)} | ${f(r.ttftP99 - direct.ttftP99)} | ${f(r.gapP99)} | ${f(r.gapP99 - direct.gapP99)} | ${r.peakRssMb} | ${f(r.cpuS)} |`,
+    );
+  return rows.some((r) => r.errors) ? 1 : 0;
+}
+
 if (mode === 'memory') process.exit(await memoryBench(process.argv.slice(3)));
+if (mode === 'streams') {
+  const code = await streamsBench().catch((err) => {
+    console.error(err.message);
+    return 1;
+  });
+  stopAll();
+  for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
+  process.exit(code);
+}
 
 main().then(
   () => process.exit(0),
