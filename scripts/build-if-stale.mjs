@@ -17,6 +17,7 @@ const SHARED_INPUTS = [
   'tsconfig.json',
   'tsconfig.build.json',
   'nest-cli.json',
+  'webpack.config.js',
 ];
 
 /** Newest mtime of the build inputs under `dir`: .ts and .json files, not tests or specs. */
