@@ -68,6 +68,8 @@ describe('npm start (scripts/start.mjs) on embedded defaults', () => {
     }
     expect(Date.now() - started).toBeLessThan(60_000);
     await waitForBanner(out);
+    // dist/ is fresh (the test setup built it with the same staleness check): nothing is rebuilt.
+    expect(out.join('')).not.toMatch(/^building /m);
     expect(out.join('')).toContain(`http://localhost:${routerPort}`);
     expect(out.join('')).toContain(`http://localhost:${gatewayPort}`);
 

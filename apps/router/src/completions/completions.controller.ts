@@ -1,9 +1,10 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Principal, Scopes } from '@app/auth';
 import { parseChatRequest } from './chat-request';
 import { CompletionsService } from './completions.service';
+import { ChatCompletionsDocs } from './openapi';
 
 @ApiTags('chat')
 @Controller('v1/chat')
@@ -15,10 +16,7 @@ export class CompletionsController {
   @ApiOperation({
     summary: 'Create a chat completion (OpenAI schema); `stream: true` answers with server-sent events',
   })
-  @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], additionalProperties: true } })
-  @ApiOkResponse({
-    description: 'chat.completion, or text/event-stream of chat.completion.chunk ending with [DONE]',
-  })
+  @ChatCompletionsDocs()
   async create(
     @Principal() principal: Principal,
     @Body() body: unknown,

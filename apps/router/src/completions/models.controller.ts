@@ -5,8 +5,8 @@ import { GovernanceService } from '../governance/governance.service';
 import type { Catalog } from '../routing/resolve-model';
 import { RoutingService } from '../routing/routing.service';
 import { CATALOG } from '../routing/routing.tokens';
-
-const CREATED = 1_735_689_600; // 2025-01-01, a fixed timestamp: the catalog has no creation dates
+import { aliasEntry, modelEntry } from './model-entry';
+import { ModelsListDocs } from './openapi';
 
 @ApiTags('models')
 @Controller('v1')
@@ -23,6 +23,7 @@ export class ModelsController {
     summary:
       'Catalog models and route aliases usable with the configured providers and allowed to the caller',
   })
+  @ModelsListDocs()
   async list(@Principal() principal: Principal) {
     const policy = await this.governance.policy(principal);
     const allowed = (id: string) => this.governance.isModelAllowed(policy, id);
@@ -30,7 +31,7 @@ export class ModelsController {
     const mockOnly = providers.size === 1 && providers.has('mock');
     const models = [...this.catalog.models.values()]
       .filter((m) => providers.has(m.provider) && allowed(m.id))
-      .map((m) => ({ id: m.id, object: 'model' as const, created: CREATED, owned_by: m.provider }));
+      .map(modelEntry);
     const aliases = [...this.catalog.routes.values()]
       .filter(
         (r) =>
@@ -38,7 +39,7 @@ export class ModelsController {
           r.candidates.some((c) => providers.has(this.catalog.models.get(c.model)?.provider ?? '')),
       )
       .filter((r) => allowed(r.name))
-      .map((r) => ({ id: r.name, object: 'model' as const, created: CREATED, owned_by: 'atp' }));
+      .map((r) => aliasEntry(r.name));
     return { object: 'list' as const, data: [...models, ...aliases] };
   }
 }
