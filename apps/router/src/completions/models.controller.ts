@@ -1,6 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Principal, Scopes } from '@app/auth';
+import { AtpError } from '@app/common';
 import { GovernanceService } from '../governance/governance.service';
 import type { Catalog } from '../routing/resolve-model';
 import { RoutingService } from '../routing/routing.service';
@@ -40,5 +41,40 @@ export class ModelsController {
       .filter((r) => allowed(r.name))
       .map((r) => ({ id: r.name, object: 'model' as const, created: CREATED, owned_by: 'atp' }));
     return { object: 'list' as const, data: [...models, ...aliases] };
+  }
+
+  /**
+   * One model object, as OpenAI's `GET /v1/models/{model}`. Ids may hold slashes
+   * (`anthropic/claude-sonnet-4-5`, sent raw or as `%2F`), hence the wildcard. A
+   * provider-qualified id names a listed catalog model of that provider; anything the list
+   * would not show this caller (unknown, provider not configured, not allowed) is a 404.
+   */
+  @Get('models/*')
+  @Scopes('llm')
+  @ApiOperation({ summary: 'One model object (OpenAI schema); 404 for ids the caller cannot use' })
+  @ApiParam({ name: '*', description: 'model id, e.g. gpt-4o-mini or anthropic/claude-sonnet-4-5' })
+  async retrieve(@Principal() principal: Principal, @Param('*') id: string) {
+    const { data } = await this.list(principal);
+    const listed = data.find((m) => m.id === id);
+    if (listed) return listed;
+    const slash = id.indexOf('/');
+    const policy = await this.governance.policy(principal);
+    if (slash > 0 && this.governance.isModelAllowed(policy, id)) {
+      const provider = id.slice(0, slash);
+      const upstream = id.slice(slash + 1);
+      const model = [...this.catalog.models.values()].find(
+        (m) => m.provider === provider && (m.upstream === upstream || m.id === upstream),
+      );
+      const entry = model && data.find((m) => m.id === model.id);
+      if (entry) return { ...entry, id };
+    }
+    throw new AtpError(
+      404,
+      'model_not_found',
+      `The model "${id}" does not exist or you do not have access to it`,
+      {
+        param: 'model',
+      },
+    );
   }
 }
