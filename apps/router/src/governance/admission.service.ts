@@ -37,6 +37,8 @@ export interface AdmissionRequest {
   promptTokens: number;
   /** The request's max_tokens / max_completion_tokens. */
   maxTokens: number | null | undefined;
+  /** `n`: choices asked for; the estimate and the worst case grow with it (default 1). */
+  choices?: number;
 }
 
 /** What an admitted request carries until it is settled. */
@@ -99,7 +101,8 @@ export class AdmissionService implements OnModuleDestroy {
     const tenantBudget = r.tenantLimits.monthlyBudgetUsd;
     const keyBudget = keyLimits?.monthlyBudgetUsd;
     const hasBudget = tenantBudget !== undefined || keyBudget !== undefined;
-    const estimatedTokens = r.promptTokens + (r.maxTokens ?? 0);
+    const choices = r.choices ?? 1;
+    const estimatedTokens = (r.promptTokens + (r.maxTokens ?? 0)) * choices;
     const anyLimit =
       hasRate(tenant) || hasRate(key) || tenant.concurrency !== undefined || key.concurrency !== undefined;
     if (!anyLimit && !hasBudget) return new AdmissionTicket(null, estimatedTokens, {});
@@ -112,7 +115,8 @@ export class AdmissionService implements OnModuleDestroy {
       tenant,
       key,
       tokens: estimatedTokens,
-      reserveNano: hasBudget ? worstCaseNano(r.candidates, r.promptTokens, r.maxTokens) : 0,
+      // n choices are n calls' worth at worst (parallel calls each pay for the prompt).
+      reserveNano: hasBudget ? worstCaseNano(r.candidates, r.promptTokens, r.maxTokens) * choices : 0,
       tenantBudgetNano: tenantBudget === undefined ? undefined : usdToNano(tenantBudget),
       keyBudgetNano: keyBudget === undefined ? undefined : usdToNano(keyBudget),
       month: budgetMonth(now),
