@@ -1,27 +1,25 @@
 #!/usr/bin/env node
-// `npm start`: run both built services side by side on the embedded defaults (or whatever
-// DATABASE_URL / REDIS_URL say). Applies migrations once first, so the two services never race
+// `npm start`: rebuild the apps whose sources changed (usually none), then run both built services
+// side by side on the embedded defaults (or whatever DATABASE_URL / REDIS_URL say). Applies migrations once first, so the two services never race
 // on a fresh database. Ctrl-C (or SIGTERM) stops both cleanly; the exit code is 0 when both
 // stopped cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { buildIfStale, distOf } from './build-if-stale.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (app) => join(root, 'dist', 'apps', app, 'main.js');
 const services = [
   { name: 'router', port: Number(process.env.ATP_ROUTER_PORT || 8080) },
   { name: 'memory-gateway', port: Number(process.env.ATP_GATEWAY_PORT || 8000) },
 ];
+const dist = (app) => distOf(app);
 
-for (const app of ['router', 'memory-gateway', 'cli']) {
-  if (!existsSync(dist(app))) {
-    console.error(
-      `dist/apps/${app}/main.js is missing: run "npm run build" first (npm start does it for you).`,
-    );
-    process.exit(1);
-  }
+// Build only what changed since the last build (nothing, usually): a fresh start takes seconds.
+try {
+  buildIfStale({ log: (m) => console.error(m) });
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
 }
 
 const migrate = spawnSync(process.execPath, [dist('cli'), 'migrate'], { stdio: 'inherit' });

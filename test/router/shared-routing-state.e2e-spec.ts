@@ -41,7 +41,7 @@ suite('routing state shared through Redis by two router replicas', () => {
 
     expect(await routingB.breaker.isOpenNow('anthropic', 'claude-sonnet-4-5')).toBe(true);
     const after = await routingB.plan('best', 'chat');
-    expect(after.attempts.map((m) => m.id)).toEqual(['gpt-4o', 'claude-sonnet-4-5']);
+    expect(after.attempts.map((m) => m.id)).toEqual(['gpt-4.1', 'claude-sonnet-4-5']);
   });
 
   it('statistics learned on replica A are read by replica B', async () => {

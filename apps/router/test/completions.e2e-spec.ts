@@ -115,6 +115,26 @@ describe(`router chat completions through the official openai SDK (${SERVICES_LA
     );
     expect(models.data.find((m) => m.id === 'auto')!.owned_by).toBe('atp');
     expect(models.data.find((m) => m.id === 'gemini-2.0-flash')!.owned_by).toBe('google');
+    // Retired models stay listed, marked with the vendor's date; current ones carry no marker.
+    expect(models.data.find((m) => m.id === 'claude-3-5-haiku-latest')).toEqual({
+      id: 'claude-3-5-haiku-latest',
+      object: 'model',
+      created: expect.any(Number),
+      owned_by: 'anthropic',
+      deprecated: true,
+      deprecation_date: '2026-02-19',
+      replacement: 'claude-haiku-4-5',
+    });
+    expect(models.data.find((m) => m.id === 'claude-haiku-4-5')).not.toHaveProperty('deprecated');
+  });
+
+  it('a call to a retired model is still forwarded: the vendor answers', async () => {
+    const res = await client.chat.completions.create({
+      model: 'claude-3-5-haiku-latest',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.choices[0].message.content).toBe('Hello from the fake upstream.');
+    expect(upstream.requests.at(-1)).toMatchObject({ vendor: 'anthropic', model: 'claude-3-5-haiku-latest' });
   });
 
   it('bad input is a 400 naming the field; unknown model a 404; no credential a 401', async () => {

@@ -16,3 +16,4 @@ export {
 export { ANTHROPIC_DEFAULT_MAX_TOKENS } from './anthropic/anthropic.mapper';
 export { GoogleAdapter, GOOGLE_DEFAULT_BASE_URL, type GoogleAdapterOptions } from './google/google.adapter';
 export { MockAdapter, type MockAdapterOptions } from './mock/mock.adapter';
+export { sampleFromSchema, type JsonSchema } from './mock/schema-sample';

@@ -2,31 +2,17 @@
 // production config) need dist/: build it when it is missing or older than the sources.
 // Also enforces ATP_REQUIRE_SERVICES=1: PostgreSQL and Redis must be configured and answer.
 const { execFileSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 const net = require('node:net');
 
 const root = join(__dirname, '..', '..', '..');
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'test') continue;
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
-      newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
+/** The same staleness check and per-app build as `npm start` (scripts/build-if-stale.mjs). */
 function buildIfStale() {
-  const outputs = ['router', 'memory-gateway', 'cli'].map((a) => join(root, 'dist', 'apps', a, 'main.js'));
-  const built = outputs.every(existsSync) ? Math.min(...outputs.map((o) => statSync(o).mtimeMs)) : 0;
-  const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')));
-  if (built > sources) return;
-  process.stdout.write('\n[global-setup] building dist/ (sources changed)…\n');
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.mjs')], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 function reachable(urlString, defaultPort) {

@@ -6,8 +6,7 @@ import { GovernanceService } from '../governance/governance.service';
 import type { Catalog } from '../routing/resolve-model';
 import { RoutingService } from '../routing/routing.service';
 import { CATALOG } from '../routing/routing.tokens';
-
-const CREATED = 1_735_689_600; // 2025-01-01, a fixed timestamp: the catalog has no creation dates
+import { aliasEntry, modelEntry } from './model-entry';
 
 @ApiTags('models')
 @Controller('v1')
@@ -31,7 +30,7 @@ export class ModelsController {
     const mockOnly = providers.size === 1 && providers.has('mock');
     const models = [...this.catalog.models.values()]
       .filter((m) => providers.has(m.provider) && allowed(m.id))
-      .map((m) => ({ id: m.id, object: 'model' as const, created: CREATED, owned_by: m.provider }));
+      .map(modelEntry);
     const aliases = [...this.catalog.routes.values()]
       .filter(
         (r) =>
@@ -39,7 +38,7 @@ export class ModelsController {
           r.candidates.some((c) => providers.has(this.catalog.models.get(c.model)?.provider ?? '')),
       )
       .filter((r) => allowed(r.name))
-      .map((r) => ({ id: r.name, object: 'model' as const, created: CREATED, owned_by: 'atp' }));
+      .map((r) => aliasEntry(r.name));
     return { object: 'list' as const, data: [...models, ...aliases] };
   }
 

@@ -1,7 +1,10 @@
+import { z } from 'zod';
+import catalogData from './catalog.data.json';
+
 /**
- * The model catalog: what each model costs and can do. Prices are USD per 1M tokens, the
- * vendors' public list prices (standard tier, prompts ≤ 200k tokens) as of 2026-11; override
- * or extend them with ATP_ROUTING_CONFIG.
+ * The model catalog: what each model costs and can do. The built-in entries live in
+ * `catalog.data.json` (with its `as_of` date and sources); prices are USD per 1M tokens, the
+ * vendors' list prices. Override or extend them with ATP_ROUTING_CONFIG.
  */
 export type ModelKind = 'chat' | 'embedding';
 
@@ -15,13 +18,101 @@ export interface CatalogModel {
   kind: ModelKind;
   inputPer1M: number;
   outputPer1M: number;
+  /** Price of a prompt-cache hit, where the vendor prices one. */
+  cacheReadPer1M?: number;
+  /** Price of writing the prompt cache (Anthropic), where the vendor prices one. */
+  cacheWritePer1M?: number;
   contextWindow: number;
   /** Largest completion the model produces (used for worst-case cost). */
   maxOutputTokens: number;
   /** 0–1, a coarse quality rank for "cheapest meeting a quality floor". */
   quality: number;
   capabilities: { tools: boolean; vision: boolean; json: boolean };
+  /** Embedding models: the vector size the vendor returns by default. */
+  dimensions?: number;
+  /** The vendor retired (or retires) the model on `date` (YYYY-MM-DD); calls are still forwarded. */
+  deprecated?: { date: string; replacement?: string };
 }
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+/** One entry of catalog.data.json. */
+export const CatalogEntrySchema = z
+  .object({
+    id: z.string().min(1),
+    provider: z.string().min(1),
+    upstream: z.string().min(1).optional(),
+    kind: z.enum(['chat', 'embedding']),
+    input: z.number().min(0),
+    output: z.number().min(0).optional(),
+    cache_read: z.number().min(0).optional(),
+    cache_write: z.number().min(0).optional(),
+    context_window: z.number().int().positive(),
+    max_output_tokens: z.number().int().min(0).optional(),
+    quality: z.number().min(0).max(1).optional(),
+    vision: z.boolean().optional(),
+    dimensions: z.number().int().positive().optional(),
+    deprecated: isoDate.optional(),
+    replacement: z.string().min(1).optional(),
+    unverified: z.boolean().optional(),
+  })
+  .strict()
+  .refine((e) => e.kind === 'embedding' || (e.output !== undefined && e.max_output_tokens !== undefined), {
+    message: 'a chat model needs output and max_output_tokens',
+  });
+
+export const CatalogDataSchema = z.object({
+  $comment: z.array(z.string()).optional(),
+  as_of: isoDate,
+  models: z.array(CatalogEntrySchema).min(1),
+});
+
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+/** A catalog data entry as the router uses it. */
+export function toCatalogModel(e: CatalogEntry): CatalogModel {
+  const chat = e.kind === 'chat';
+  return {
+    id: e.id,
+    provider: e.provider,
+    upstream: e.upstream ?? e.id,
+    kind: e.kind,
+    inputPer1M: e.input,
+    outputPer1M: e.output ?? 0,
+    ...(e.cache_read !== undefined ? { cacheReadPer1M: e.cache_read } : {}),
+    ...(e.cache_write !== undefined ? { cacheWritePer1M: e.cache_write } : {}),
+    contextWindow: e.context_window,
+    maxOutputTokens: e.max_output_tokens ?? 0,
+    quality: e.quality ?? (chat ? 0.5 : 0.7),
+    capabilities: chat
+      ? { tools: true, vision: e.vision ?? true, json: true }
+      : { tools: false, vision: false, json: false },
+    ...(e.dimensions !== undefined ? { dimensions: e.dimensions } : {}),
+    ...(e.deprecated ? { deprecated: { date: e.deprecated, replacement: e.replacement } } : {}),
+  };
+}
+
+/** Parses catalog data; a bad file is a programming error, reported with every offending path. */
+export function parseCatalogData(data: unknown): { asOf: string; models: CatalogModel[] } {
+  const parsed = CatalogDataSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`catalog.data.json is invalid: ${problems.join('; ')}`);
+  }
+  const ids = new Set<string>();
+  for (const m of parsed.data.models) {
+    if (ids.has(m.id)) throw new Error(`catalog.data.json lists ${m.id} twice`);
+    ids.add(m.id);
+  }
+  return { asOf: parsed.data.as_of, models: parsed.data.models.map(toCatalogModel) };
+}
+
+const builtin = parseCatalogData(catalogData);
+
+/** The date the built-in prices were compiled. */
+export const CATALOG_AS_OF = builtin.asOf;
+
+export const BUILTIN_MODELS: CatalogModel[] = builtin.models;
 
 export type RouteStrategy = 'ordered' | 'weighted' | 'lowest-latency' | 'cheapest' | 'learned';
 
@@ -36,132 +127,25 @@ export interface RouteDefinition {
   cache?: boolean;
 }
 
-const chat = (
-  id: string,
-  provider: string,
-  p: Pick<CatalogModel, 'inputPer1M' | 'outputPer1M' | 'contextWindow' | 'maxOutputTokens' | 'quality'> & {
-    upstream?: string;
-    vision?: boolean;
-  },
-): CatalogModel => ({
-  id,
-  provider,
-  upstream: p.upstream ?? id,
-  kind: 'chat',
-  inputPer1M: p.inputPer1M,
-  outputPer1M: p.outputPer1M,
-  contextWindow: p.contextWindow,
-  maxOutputTokens: p.maxOutputTokens,
-  quality: p.quality,
-  capabilities: { tools: true, vision: p.vision ?? true, json: true },
-});
-
-const embedding = (
-  id: string,
-  provider: string,
-  inputPer1M: number,
-  contextWindow: number,
-): CatalogModel => ({
-  id,
-  provider,
-  upstream: id,
-  kind: 'embedding',
-  inputPer1M,
-  outputPer1M: 0,
-  contextWindow,
-  maxOutputTokens: 0,
-  quality: 0.7,
-  capabilities: { tools: false, vision: false, json: false },
-});
-
-export const BUILTIN_MODELS: CatalogModel[] = [
-  chat('gpt-4o-mini', 'openai', {
-    inputPer1M: 0.15,
-    outputPer1M: 0.6,
-    contextWindow: 128_000,
-    maxOutputTokens: 16_384,
-    quality: 0.7,
-  }),
-  chat('gpt-4o', 'openai', {
-    inputPer1M: 2.5,
-    outputPer1M: 10,
-    contextWindow: 128_000,
-    maxOutputTokens: 16_384,
-    quality: 0.85,
-  }),
-  chat('gpt-4.1-mini', 'openai', {
-    inputPer1M: 0.4,
-    outputPer1M: 1.6,
-    contextWindow: 1_047_576,
-    maxOutputTokens: 32_768,
-    quality: 0.75,
-  }),
-  embedding('text-embedding-3-small', 'openai', 0.02, 8191),
-  embedding('text-embedding-3-large', 'openai', 0.13, 8191),
-  chat('claude-3-5-haiku-latest', 'anthropic', {
-    inputPer1M: 0.8,
-    outputPer1M: 4,
-    contextWindow: 200_000,
-    maxOutputTokens: 8192,
-    quality: 0.7,
-  }),
-  chat('claude-sonnet-4-5', 'anthropic', {
-    inputPer1M: 3,
-    outputPer1M: 15,
-    contextWindow: 200_000,
-    maxOutputTokens: 64_000,
-    quality: 0.92,
-  }),
-  chat('gemini-2.0-flash', 'google', {
-    inputPer1M: 0.1,
-    outputPer1M: 0.4,
-    contextWindow: 1_048_576,
-    maxOutputTokens: 8192,
-    quality: 0.68,
-  }),
-  chat('gemini-2.5-flash', 'google', {
-    inputPer1M: 0.3,
-    outputPer1M: 2.5,
-    contextWindow: 1_048_576,
-    maxOutputTokens: 65_536,
-    quality: 0.78,
-  }),
-  chat('gemini-2.5-pro', 'google', {
-    inputPer1M: 1.25,
-    outputPer1M: 10,
-    contextWindow: 1_048_576,
-    maxOutputTokens: 65_536,
-    quality: 0.9,
-  }),
-  embedding('text-embedding-004', 'google', 0, 2048),
-  chat('mock-1', 'mock', {
-    inputPer1M: 0,
-    outputPer1M: 0,
-    contextWindow: 128_000,
-    maxOutputTokens: 4096,
-    quality: 0.5,
-  }),
-  embedding('mock-embedding', 'mock', 0, 8191),
-];
-
+/**
+ * Built-in route aliases. Candidates are current (not deprecated) models that accept the usual
+ * chat parameters: the GPT-5 and o-series reasoning models refuse `max_tokens` and `temperature`,
+ * so they are left to clients that ask for them by name.
+ */
 export const BUILTIN_ROUTES: RouteDefinition[] = [
   {
     name: 'auto',
     strategy: 'learned',
     qualityFloor: 0.65,
-    candidates: [
-      { model: 'gpt-4o-mini' },
-      { model: 'claude-3-5-haiku-latest' },
-      { model: 'gemini-2.0-flash' },
-    ],
+    candidates: [{ model: 'gpt-4.1-mini' }, { model: 'claude-haiku-4-5' }, { model: 'gemini-2.5-flash' }],
   },
   {
     name: 'fast',
     strategy: 'lowest-latency',
     candidates: [
-      { model: 'gemini-2.0-flash' },
-      { model: 'gpt-4o-mini' },
-      { model: 'claude-3-5-haiku-latest' },
+      { model: 'gemini-2.5-flash-lite' },
+      { model: 'gpt-4.1-mini' },
+      { model: 'claude-haiku-4-5' },
     ],
   },
   {
@@ -169,16 +153,17 @@ export const BUILTIN_ROUTES: RouteDefinition[] = [
     strategy: 'cheapest',
     qualityFloor: 0.6,
     candidates: [
-      { model: 'gemini-2.0-flash' },
+      { model: 'gemini-2.5-flash-lite' },
+      { model: 'gpt-4.1-nano' },
       { model: 'gpt-4o-mini' },
       { model: 'gpt-4.1-mini' },
-      { model: 'claude-3-5-haiku-latest' },
+      { model: 'claude-haiku-4-5' },
     ],
   },
   {
     name: 'best',
     strategy: 'ordered',
-    candidates: [{ model: 'claude-sonnet-4-5' }, { model: 'gpt-4o' }, { model: 'gemini-2.5-pro' }],
+    candidates: [{ model: 'claude-sonnet-4-5' }, { model: 'gpt-4.1' }, { model: 'gemini-2.5-pro' }],
   },
 ];
 

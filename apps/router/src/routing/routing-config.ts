@@ -11,9 +11,16 @@ const ModelSchema = z.object({
   kind: z.enum(['chat', 'embedding']).default('chat'),
   input_per_1m: z.number().min(0),
   output_per_1m: z.number().min(0).default(0),
+  cache_read_per_1m: z.number().min(0).optional(),
+  cache_write_per_1m: z.number().min(0).optional(),
   context_window: z.number().int().positive().default(128_000),
   max_output_tokens: z.number().int().min(0).default(4096),
   quality: z.number().min(0).max(1).default(0.5),
+  /** The vendor's retirement date: listed as deprecated in /v1/models, still forwarded. */
+  deprecation_date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+    .optional(),
   capabilities: z
     .object({
       tools: z.boolean().default(true),
@@ -92,10 +99,13 @@ export function buildCatalog(file?: RoutingConfigFile): Catalog {
       kind: m.kind,
       inputPer1M: m.input_per_1m,
       outputPer1M: m.output_per_1m,
+      ...(m.cache_read_per_1m !== undefined ? { cacheReadPer1M: m.cache_read_per_1m } : {}),
+      ...(m.cache_write_per_1m !== undefined ? { cacheWritePer1M: m.cache_write_per_1m } : {}),
       contextWindow: m.context_window,
       maxOutputTokens: m.max_output_tokens,
       quality: m.quality,
       capabilities: m.capabilities,
+      ...(m.deprecation_date ? { deprecated: { date: m.deprecation_date } } : {}),
     });
   }
   for (const [name, r] of Object.entries(file?.routes ?? {})) {

@@ -18,7 +18,7 @@ describe('resolveModel', () => {
   it('resolves aliases, catalog ids and provider/model names', () => {
     expect(resolveModel('best', 'chat', catalog, all).candidates.map((m) => m.id)).toEqual([
       'claude-sonnet-4-5',
-      'gpt-4o',
+      'gpt-4.1',
       'gemini-2.5-pro',
     ]);
     expect(resolveModel('gpt-4o-mini', 'chat', catalog, all).candidates[0].provider).toBe('openai');
@@ -30,7 +30,7 @@ describe('resolveModel', () => {
 
   it('keeps only configured providers, and on the embedded default everything is the mock', () => {
     expect(resolveModel('best', 'chat', catalog, new Set(['openai'])).candidates.map((m) => m.id)).toEqual([
-      'gpt-4o',
+      'gpt-4.1',
     ]);
     const mock = new Set(['mock']);
     expect(resolveModel('auto', 'chat', catalog, mock).candidates[0].id).toBe('mock-1');
@@ -72,23 +72,23 @@ describe('orderCandidates', () => {
   });
 
   it('cheapest honours the quality floor, lowest-latency sorts by EWMA', () => {
-    expect(orderCandidates(route('cheap'), stats({}))[0].id).toBe('gemini-2.0-flash');
+    expect(orderCandidates(route('cheap'), stats({}))[0].id).toBe('gemini-2.5-flash-lite');
     const fast = orderCandidates(
       route('fast'),
       stats({
-        'gemini-2.0-flash': { latencyEwmaMs: 300 },
-        'gpt-4o-mini': { latencyEwmaMs: 100 },
-        'claude-3-5-haiku-latest': { latencyEwmaMs: 200 },
+        'gemini-2.5-flash-lite': { latencyEwmaMs: 300 },
+        'gpt-4.1-mini': { latencyEwmaMs: 100 },
+        'claude-haiku-4-5': { latencyEwmaMs: 200 },
       }),
     );
-    expect(fast.map((m) => m.id)).toEqual(['gpt-4o-mini', 'claude-3-5-haiku-latest', 'gemini-2.0-flash']);
+    expect(fast.map((m) => m.id)).toEqual(['gpt-4.1-mini', 'claude-haiku-4-5', 'gemini-2.5-flash-lite']);
   });
 
   it('learned (Thompson sampling) puts the candidate that succeeds first', () => {
     const s = stats({
-      'gpt-4o-mini': { successes: 2, failures: 60 },
-      'claude-3-5-haiku-latest': { successes: 200, failures: 2 },
-      'gemini-2.0-flash': { successes: 5, failures: 80 },
+      'gpt-4.1-mini': { successes: 2, failures: 60 },
+      'claude-haiku-4-5': { successes: 200, failures: 2 },
+      'gemini-2.5-flash': { successes: 5, failures: 80 },
     });
     const rand = seeded(7);
     const firsts = new Map<string, number>();
@@ -96,7 +96,7 @@ describe('orderCandidates', () => {
       const first = orderCandidates(route('auto'), s, rand)[0].id;
       firsts.set(first, (firsts.get(first) ?? 0) + 1);
     }
-    expect(firsts.get('claude-3-5-haiku-latest')!).toBeGreaterThan(480);
+    expect(firsts.get('claude-haiku-4-5')!).toBeGreaterThan(480);
   });
 
   it('weighted picks in proportion to weights', () => {
@@ -195,20 +195,34 @@ routes:
     expect(() => parseRoutingConfig(': : :')).toThrow(/not valid YAML/);
   });
 
-  it('built-in catalog covers the contract and prices are per 1M tokens', () => {
-    for (const id of [
-      'gpt-4o-mini',
-      'gpt-4o',
-      'text-embedding-3-small',
-      'claude-3-5-haiku-latest',
-      'claude-sonnet-4-5',
-      'gemini-2.0-flash',
-      'gemini-2.5-pro',
-      'text-embedding-004',
-    ]) {
-      expect(BUILTIN_MODELS.find((m) => m.id === id)).toBeDefined();
-    }
+  it('built-in routes name current catalog models; costs are per 1M tokens', () => {
     expect(BUILTIN_ROUTES.map((r) => r.name).sort()).toEqual(['auto', 'best', 'cheap', 'fast']);
+    for (const route of BUILTIN_ROUTES) {
+      for (const { model } of route.candidates) {
+        expect(catalog.models.get(model)).toMatchObject({ kind: 'chat' });
+        expect(catalog.models.get(model)!.deprecated).toBeUndefined();
+      }
+    }
     expect(costUsd(catalog.models.get('gpt-4o-mini')!, 1_000_000, 1_000_000)).toBeCloseTo(0.75);
+  });
+
+  it('the routing YAML adds cache prices and a deprecation date, and replaces a built-in entry', () => {
+    const c = buildCatalog(
+      parseRoutingConfig(`
+models:
+  - { id: gpt-4o-mini, provider: openai, input_per_1m: 0.2, output_per_1m: 0.8, cache_read_per_1m: 0.1 }
+  - { id: old-local, provider: mock, input_per_1m: 0, deprecation_date: 2026-03-01 }
+`),
+    );
+    expect(c.models.get('gpt-4o-mini')).toMatchObject({
+      inputPer1M: 0.2,
+      outputPer1M: 0.8,
+      cacheReadPer1M: 0.1,
+    });
+    expect(c.models.get('old-local')!.deprecated).toEqual({ date: '2026-03-01' });
+    expect(BUILTIN_MODELS.find((m) => m.id === 'gpt-4o-mini')!.inputPer1M).toBe(0.15);
+    expect(() =>
+      parseRoutingConfig('models: [{id: x, provider: mock, input_per_1m: 0, deprecation_date: soon}]'),
+    ).toThrow(/models\.0\.deprecation_date: must be YYYY-MM-DD/);
   });
 });

@@ -6,6 +6,7 @@ import type {
   ChatResponse,
   EmbeddingRequest,
   EmbeddingResponse,
+  FinishReason,
 } from '../openai-types';
 import { abortedError } from '../provider-error';
 import { estimateEmbeddingTokens } from '../usage';
@@ -50,21 +51,23 @@ export class MockAdapter implements LlmAdapter {
       created: res.created,
       model: res.model,
     };
-    const { message, finish_reason } = res.choices[0];
-    yield {
-      ...base,
-      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-    };
-    if (message.tool_calls) {
-      const tool_calls = message.tool_calls.map((c, index) => ({ index, ...c }));
-      yield { ...base, choices: [{ index: 0, delta: { tool_calls }, finish_reason: null }] };
-    } else {
-      for (const [i, piece] of splitText(message.content ?? '', this.opts.chunkCount ?? 8).entries()) {
-        if (i > 0) await this.sleep(this.opts.chunkDelayMs ?? 0, ctx.signal);
-        yield { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] };
+    // One choice after another (`n` > 1): each gets its role, content or tool calls, and finish.
+    for (const { index, message, finish_reason } of res.choices) {
+      const choice = (delta: ChatChunk['choices'][number]['delta'], finish: FinishReason | null = null) => ({
+        ...base,
+        choices: [{ index, delta, finish_reason: finish }],
+      });
+      yield choice({ role: 'assistant', content: '' });
+      if (message.tool_calls) {
+        yield choice({ tool_calls: message.tool_calls.map((c, i) => ({ index: i, ...c })) });
+      } else {
+        for (const [i, piece] of splitText(message.content ?? '', this.opts.chunkCount ?? 8).entries()) {
+          if (i > 0) await this.sleep(this.opts.chunkDelayMs ?? 0, ctx.signal);
+          yield choice({ content: piece });
+        }
       }
+      yield choice({}, finish_reason);
     }
-    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason }] };
     yield { ...base, choices: [], usage: res.usage };
   }
 
