@@ -218,6 +218,20 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
       }).expect(200);
       expect(google.body.data[0].embedding).toHaveLength(12);
       expect(upstream.requests[1].body.outputDimensionality).toBe(12);
+      const gemini = await post('/v1/embeddings', {
+        model: 'gemini-embedding-001',
+        input: ['x', 'y'],
+        dimensions: 256,
+      }).expect(200);
+      expect(gemini.body.data.map((d: { embedding: number[] }) => d.embedding.length)).toEqual([256, 256]);
+      expect(upstream.requests[2].body.requests[1].outputDimensionality).toBe(256);
+      const geminiSmall = await post('/v1/embeddings', {
+        model: 'gemini-embedding-001',
+        input: 'x',
+        dimensions: 64,
+      });
+      expectError(geminiSmall, 400, 'invalid_request');
+      expect(geminiSmall.body.error.message).toMatch(/128\.\.3072/);
 
       const tooMany = await post('/v1/embeddings', {
         model: 'text-embedding-3-small',
@@ -236,7 +250,7 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
       expectError(unsupported, 400, 'invalid_request');
       expect(unsupported.body.error.param).toBe('dimensions');
       expect(unsupported.body.error.message).toMatch(/text-embedding-ada-002/);
-      expect(upstream.requests).toHaveLength(2);
+      expect(upstream.requests).toHaveLength(3);
     });
   });
 

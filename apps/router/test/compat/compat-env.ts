@@ -20,7 +20,7 @@ export interface CompatTarget {
 export const TARGETS: CompatTarget[] = [
   { name: 'openai', chatModel: 'gpt-4o-mini', embeddingModel: 'text-embedding-3-small' },
   { name: 'anthropic', chatModel: 'claude-sonnet-4-5', embeddingModel: null },
-  { name: 'google', chatModel: 'gemini-2.5-flash', embeddingModel: 'text-embedding-004' },
+  { name: 'google', chatModel: 'gemini-2.5-flash', embeddingModel: 'gemini-embedding-001' },
   { name: 'mock', chatModel: 'mock-1', embeddingModel: 'mock-embedding' },
 ];
 
