@@ -271,6 +271,15 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
       }
     });
 
+    it('is in the OpenAPI document with its one path parameter', async () => {
+      const doc = (await request(booted.url).get('/openapi.json').expect(200)).body;
+      const op = doc.paths['/v1/models/{path}'].get;
+      expect(op.parameters.map((p: { name: string; in: string }) => [p.name, p.in])).toEqual([
+        ['path', 'path'],
+      ]);
+      expect(Object.keys(op.responses)).toContain('404');
+    });
+
     it('404 in the envelope for unknown ids and ids the caller may not use', async () => {
       for (const id of ['no-such-model', 'anthropic/no-such-model', 'nobody/gpt-4o-mini', 'a/b/c']) {
         const res = await get(id);

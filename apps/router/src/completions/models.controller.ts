@@ -1,5 +1,6 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Req } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { Principal, Scopes } from '@app/auth';
 import { AtpError } from '@app/common';
 import { GovernanceService } from '../governance/governance.service';
@@ -51,8 +52,12 @@ export class ModelsController {
   @Get('models/*')
   @Scopes('llm')
   @ApiOperation({ summary: 'One model object (OpenAI schema); 404 for ids the caller cannot use' })
-  @ApiParam({ name: '*', description: 'model id, e.g. gpt-4o-mini or anthropic/claude-sonnet-4-5' })
-  async retrieve(@Principal() principal: Principal, @Param('*') id: string) {
+  @ApiNotFoundResponse({ description: 'model_not_found: unknown, provider not configured, or not allowed' })
+  // Swagger names the wildcard {path}.
+  @ApiParam({ name: 'path', description: 'model id, e.g. gpt-4o-mini or anthropic/claude-sonnet-4-5' })
+  async retrieve(@Principal() principal: Principal, @Req() req: FastifyRequest) {
+    // Read from the request, not @Param('*'), which Swagger would list as a second path parameter.
+    const id = (req.params as Record<string, string>)['*'];
     const { data } = await this.list(principal);
     const listed = data.find((m) => m.id === id);
     if (listed) return listed;
