@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { fakeVector } from '@app/providers/testing';
@@ -5,7 +8,13 @@ import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } 
 import { expectError } from '../../../test/auth-helpers';
 import { AppModule } from '../src/app.module';
 import { UsageRecorder } from '../src/usage/usage-recorder';
-import { type FakeUpstream, startFakeUpstream, tenantWithKey, upstreamEnv } from './governance-helpers';
+import {
+  type FakeUpstream,
+  startFakeUpstream,
+  tenantWithKey,
+  upstreamEnv,
+  writeRoutingConfig,
+} from './governance-helpers';
 
 /** The SSE `data:` payloads of a stream body, parsed (without the [DONE] terminator). */
 function chunksOf(text: string): { choices: { index: number }[]; usage?: unknown }[] {
@@ -33,6 +42,7 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
   let booted: BootedApp;
   let key: string;
   let tenantId: string;
+  let configDir: string;
 
   const post = (path: string, body: object) =>
     request(booted.url).post(path).set('authorization', `Bearer ${key}`).send(body);
@@ -58,7 +68,11 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    testEnv = await createTestEnv(upstreamEnv(upstream));
+    configDir = mkdtempSync(join(tmpdir(), 'atp-wire-'));
+    testEnv = await createTestEnv({
+      ...upstreamEnv(upstream),
+      ATP_ROUTING_CONFIG: writeRoutingConfig(configDir), // budget-model: exact worst-case costs
+    });
     booted = await bootApp('router', AppModule, testEnv.env);
     ({ key, tenantId } = await tenantWithKey(booted));
   });
@@ -67,6 +81,7 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
     await booted?.close();
     await upstream?.close();
     await testEnv?.cleanup();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
   describe('stream usage chunk', () => {
@@ -363,6 +378,21 @@ describe(`router OpenAI wire compatibility (${SERVICES_LABEL})`, () => {
         expect(rows[rows.length - 1].cost).toBeGreaterThan(0);
       },
     );
+
+    it('the budget reserves n times the worst case', async () => {
+      // budget-model reserves $0.02 a call (2 output tokens at $0.01): $0.05 covers n = 2, not n = 3.
+      const budgeted = await tenantWithKey(booted, { monthlyBudgetUsd: 0.05 });
+      const send = (n: number) =>
+        request(booted.url)
+          .post('/v1/chat/completions')
+          .set('authorization', `Bearer ${budgeted.key}`)
+          .send({ model: 'budget-model', n, messages: [{ role: 'user', content: 'hi' }] });
+      expectError(await send(3), 429, 'budget_exceeded');
+      expect(upstream.requests).toHaveLength(0);
+      upstream.setBehaviour({ usage: { prompt: 0, completion: 1 } });
+      await send(2).expect(200);
+      expect(upstream.requests[0].body.n).toBe(2);
+    });
 
     it('n above 8, n with stream, and n that is not a positive integer are 400s naming n', async () => {
       for (const [n, extra] of [
