@@ -6,6 +6,7 @@ import { type ChatRequest, estimatePromptTokens, type Usage } from '@app/provide
 import { AdmissionService, type AdmissionTicket } from '../governance/admission.service';
 import { CallAuditService } from '../governance/call-audit.service';
 import { GovernanceService } from '../governance/governance.service';
+import { chatPromptTokenBound } from '../governance/prompt-bound';
 import { type LoadedSession, SessionMemoryClient } from '../governance/session-memory.client';
 import { lastUserText, selectWindow, withHistory } from '../governance/session-window';
 import type { CatalogModel } from '../routing/catalog';
@@ -79,6 +80,7 @@ export class ChatAdmission {
         requestId: ctx.requestId,
         candidates: plan.attempts,
         promptTokens: estimatePromptTokens(body),
+        promptTokenBound: chatPromptTokenBound(body),
         maxTokens: body.max_completion_tokens ?? body.max_tokens,
         choices: body.n ?? 1,
       });

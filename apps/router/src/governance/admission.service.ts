@@ -34,10 +34,16 @@ export interface AdmissionRequest {
   tenantLimits: Limits;
   requestId: string;
   candidates: readonly CatalogModel[];
+  /** Estimated prompt tokens: charged to tokens-per-minute, corrected to the real count at settle. */
   promptTokens: number;
+  /**
+   * A true upper bound on the prompt tokens the vendor can bill (prompt-bound.ts), reserved by
+   * budgets so they are never overspent; the estimate when absent.
+   */
+  promptTokenBound?: number;
   /** The request's max_tokens / max_completion_tokens. */
   maxTokens: number | null | undefined;
-  /** `n`: choices asked for; the estimate and the worst case grow with it (default 1). */
+  /** Choices requested (n); the worst case scales with it. */
   choices?: number;
 }
 
@@ -101,8 +107,7 @@ export class AdmissionService implements OnModuleDestroy {
     const tenantBudget = r.tenantLimits.monthlyBudgetUsd;
     const keyBudget = keyLimits?.monthlyBudgetUsd;
     const hasBudget = tenantBudget !== undefined || keyBudget !== undefined;
-    const choices = r.choices ?? 1;
-    const estimatedTokens = (r.promptTokens + (r.maxTokens ?? 0)) * choices;
+    const estimatedTokens = r.promptTokens + (r.maxTokens ?? 0);
     const anyLimit =
       hasRate(tenant) || hasRate(key) || tenant.concurrency !== undefined || key.concurrency !== undefined;
     if (!anyLimit && !hasBudget) return new AdmissionTicket(null, estimatedTokens, {});
@@ -115,8 +120,9 @@ export class AdmissionService implements OnModuleDestroy {
       tenant,
       key,
       tokens: estimatedTokens,
-      // n choices are n calls' worth at worst (parallel calls each pay for the prompt).
-      reserveNano: hasBudget ? worstCaseNano(r.candidates, r.promptTokens, r.maxTokens) * choices : 0,
+      reserveNano: hasBudget
+        ? worstCaseNano(r.candidates, r.promptTokenBound ?? r.promptTokens, r.maxTokens, r.choices)
+        : 0,
       tenantBudgetNano: tenantBudget === undefined ? undefined : usdToNano(tenantBudget),
       keyBudgetNano: keyBudget === undefined ? undefined : usdToNano(keyBudget),
       month: budgetMonth(now),
