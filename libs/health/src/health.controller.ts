@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -10,8 +10,9 @@ import {
 } from '@nestjs/terminus';
 import { KV_STORE, type KvStore } from '@app/cache';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { LIVENESS_SCHEMA, readinessSchema } from './health.openapi';
 
-@ApiExcludeController()
+@ApiTags('operations')
 @Controller()
 export class HealthController {
   constructor(
@@ -24,6 +25,8 @@ export class HealthController {
 
   /** Liveness: the process serves. Touches no dependency, so a database outage never restarts us. */
   @Get('health')
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves; touches no dependency (no credential)' })
+  @ApiOkResponse({ schema: LIVENESS_SCHEMA })
   live(): { status: 'ok'; service: string } {
     return { status: 'ok', service: this.config.app };
   }
@@ -31,6 +34,12 @@ export class HealthController {
   /** Readiness: the database answers, and Redis when one is configured. 503 with detail otherwise. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer (no credential)' })
+  @ApiOkResponse({ schema: readinessSchema('ok') })
+  @ApiServiceUnavailableResponse({
+    schema: readinessSchema('error'),
+    description: 'A dependency is down (Retry-After: 5)',
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     if (this.kv.kind === 'redis') {

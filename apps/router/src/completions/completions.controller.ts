@@ -1,9 +1,10 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Principal, Scopes } from '@app/auth';
 import { parseChatRequest } from './chat-request';
 import { CompletionsService } from './completions.service';
+import { ChatCompletionsDocs } from './openapi';
 
 @ApiTags('chat')
 @Controller('v1/chat')
@@ -18,10 +19,7 @@ export class CompletionsController {
       '`n`: 1..8 choices (OpenAI natively, other providers by parallel calls, usage summed); `n > 1` with ' +
       '`stream: true` is a 400. The final `choices: []` usage chunk is sent only with `stream_options.include_usage`.',
   })
-  @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], additionalProperties: true } })
-  @ApiOkResponse({
-    description: 'chat.completion, or text/event-stream of chat.completion.chunk ending with [DONE]',
-  })
+  @ChatCompletionsDocs()
   async create(
     @Principal() principal: Principal,
     @Body() body: unknown,

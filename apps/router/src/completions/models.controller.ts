@@ -8,6 +8,7 @@ import type { Catalog } from '../routing/resolve-model';
 import { RoutingService } from '../routing/routing.service';
 import { CATALOG } from '../routing/routing.tokens';
 import { aliasEntry, modelEntry } from './model-entry';
+import { ModelsListDocs } from './openapi';
 
 @ApiTags('models')
 @Controller('v1')
@@ -24,6 +25,7 @@ export class ModelsController {
     summary:
       'Catalog models and route aliases usable with the configured providers and allowed to the caller',
   })
+  @ModelsListDocs()
   async list(@Principal() principal: Principal) {
     const policy = await this.governance.policy(principal);
     const allowed = (id: string) => this.governance.isModelAllowed(policy, id);

@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const SCRIPT = join(__dirname, 'build-if-stale.mjs');
+
+/** staleApps(root) of the real script, run by node (the script is ESM; jest runs CommonJS). */
+function staleApps(root: string): string[] {
+  const code = `import { staleApps } from ${JSON.stringify(SCRIPT)}; console.log(JSON.stringify(staleApps(${JSON.stringify(root)})));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code]).toString());
+}
+
+describe('scripts/build-if-stale.mjs: which apps npm start and the test setup rebuild', () => {
+  let root: string;
+  const T0 = new Date('2026-01-01T00:00:00Z');
+  const later = (s: number) => new Date(T0.getTime() + s * 1000);
+
+  function file(path: string, at: Date): void {
+    const full = join(root, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, '');
+    utimesSync(full, at, at);
+  }
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'atp-stale-'));
+    for (const app of ['router', 'memory-gateway', 'cli']) file(`apps/${app}/src/main.ts`, T0);
+    file('libs/providers/src/index.ts', T0);
+    file('package.json', T0);
+    for (const app of ['router', 'memory-gateway', 'cli']) file(`dist/apps/${app}/main.js`, later(10));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('nothing when every bundle is newer than its sources', () => {
+    expect(staleApps(root)).toEqual([]);
+  });
+
+  it('a missing bundle, or a source of that app changed since: only that app', () => {
+    rmSync(join(root, 'dist/apps/cli/main.js'));
+    file('apps/router/src/routing/catalog.ts', later(20));
+    expect(staleApps(root)).toEqual(['router', 'cli']);
+  });
+
+  it('JSON data files count; tests, specs and node_modules do not', () => {
+    file('apps/router/test/x.e2e-spec.ts', later(20));
+    file('apps/router/src/x.spec.ts', later(20));
+    file('libs/providers/node_modules/p/index.ts', later(20));
+    expect(staleApps(root)).toEqual([]);
+    file('apps/memory-gateway/src/data.json', later(20));
+    expect(staleApps(root)).toEqual(['memory-gateway']);
+  });
+
+  it('a change in libs/ or a shared config file rebuilds every app', () => {
+    file('libs/providers/src/mock/mock.mapper.ts', later(20));
+    expect(staleApps(root)).toEqual(['router', 'memory-gateway', 'cli']);
+    file('libs/providers/src/mock/mock.mapper.ts', T0);
+    file('tsconfig.json', later(20));
+    expect(staleApps(root)).toEqual(['router', 'memory-gateway', 'cli']);
+  });
+});
