@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Req } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Principal, Scopes } from '@app/auth';
 import { AtpError } from '@app/common';
@@ -8,7 +8,7 @@ import type { Catalog } from '../routing/resolve-model';
 import { RoutingService } from '../routing/routing.service';
 import { CATALOG } from '../routing/routing.tokens';
 import { aliasEntry, modelEntry } from './model-entry';
-import { ModelsListDocs } from './openapi';
+import { ModelRetrieveDocs, ModelsListDocs } from './openapi';
 
 @ApiTags('models')
 @Controller('v1')
@@ -54,7 +54,7 @@ export class ModelsController {
   @Get('models/*')
   @Scopes('llm')
   @ApiOperation({ summary: 'One model object (OpenAI schema); 404 for ids the caller cannot use' })
-  @ApiNotFoundResponse({ description: 'model_not_found: unknown, provider not configured, or not allowed' })
+  @ModelRetrieveDocs()
   // Swagger names the wildcard {path}.
   @ApiParam({ name: 'path', description: 'model id, e.g. gpt-4o-mini or anthropic/claude-sonnet-4-5' })
   async retrieve(@Principal() principal: Principal, @Req() req: FastifyRequest) {
