@@ -3,7 +3,7 @@
 // a webpack build takes 20–40 s per app, a staleness check a few milliseconds. `npm start`
 // imports it; jest's global setup runs it as a script (`node scripts/build-if-stale.mjs`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -65,6 +65,10 @@ export function buildIfStale({ root = ROOT, apps = APPS, log = (m) => process.st
     log(`building ${app} (sources changed since dist/apps/${app}/main.js)…`);
     const res = spawnSync(nest, ['build', app], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     if (res.status !== 0) throw new Error(`nest build ${app} failed (exit ${res.status ?? res.signal})`);
+    // webpack leaves an identical bundle unwritten (compareBeforeEmit): mark it as built anyway,
+    // or an app that a change did not affect would be rebuilt on every start.
+    const now = new Date();
+    utimesSync(distOf(app, root), now, now);
   }
   return stale;
 }

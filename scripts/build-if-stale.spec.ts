@@ -1,15 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const SCRIPT = join(__dirname, 'build-if-stale.mjs');
 
-/** staleApps(root) of the real script, run by node (the script is ESM; jest runs CommonJS). */
-function staleApps(root: string): string[] {
-  const code = `import { staleApps } from ${JSON.stringify(SCRIPT)}; console.log(JSON.stringify(staleApps(${JSON.stringify(root)})));`;
+/** `fn(root)` of the real script, run by node (the script is ESM; jest runs CommonJS). */
+function call(fn: 'buildIfStale', root: string): string[] {
+  const code = `import { ${fn} } from ${JSON.stringify(SCRIPT)}; console.log(JSON.stringify(${fn}({ root: ${JSON.stringify(root)}, log() {} })));`;
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code]).toString());
 }
+const staleApps = (root: string) =>
+  JSON.parse(
+    execFileSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { staleApps } from ${JSON.stringify(SCRIPT)}; console.log(JSON.stringify(staleApps(${JSON.stringify(root)})));`,
+    ]).toString(),
+  ) as string[];
 
 describe('scripts/build-if-stale.mjs: which apps npm start and the test setup rebuild', () => {
   let root: string;
@@ -49,6 +57,16 @@ describe('scripts/build-if-stale.mjs: which apps npm start and the test setup re
     expect(staleApps(root)).toEqual([]);
     file('apps/memory-gateway/src/data.json', later(20));
     expect(staleApps(root)).toEqual(['memory-gateway']);
+  });
+
+  it('an app whose bundle webpack left unchanged (identical output is not rewritten) is not stale again', () => {
+    // A stand-in `nest build` that succeeds without writing, as webpack does for an identical bundle.
+    file('node_modules/.bin/nest', T0);
+    writeFileSync(join(root, 'node_modules/.bin/nest'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(root, 'node_modules/.bin/nest'), 0o755);
+    file('libs/providers/src/index.ts', later(20));
+    expect(call('buildIfStale', root)).toEqual(['router', 'memory-gateway', 'cli']);
+    expect(staleApps(root)).toEqual([]);
   });
 
   it('a change in libs/ or a shared config file rebuilds every app', () => {
