@@ -15,6 +15,7 @@ import {
   requestIdFrom,
 } from '@app/observability';
 import { AllExceptionsFilter, sendError } from './all-exceptions.filter';
+import { clientErrorHandler } from './client-error';
 import { AtpError } from './errors';
 import { parseJsonBody } from './json-body';
 import { jsonDepth, MAX_BODY_DEPTH } from './json-depth';
@@ -57,6 +58,7 @@ export async function createHttpApp(
     logger: false,
     // No Nest middleware is used (request logging is a hook below): middie's per-request pass is skipped.
     skipMiddie: true,
+    clientErrorHandler,
     // A bad percent-escape or an over-long path parameter is found while routing, before any
     // hook or Nest filter: Fastify would answer it in its own shape.
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {

@@ -232,6 +232,12 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
       expect(text.body.error).toMatchObject({ param: 'text', message: 'text must be a string' });
     });
 
+    it('headers over the 16 KiB limit → 431 in the envelope (answered by the HTTP parser hook)', async () => {
+      const res = await fetch(`${booted.url}/health?q=${'q'.repeat(20_000)}`);
+      expect(res.status).toBe(431);
+      expectEnvelope(await res.json(), 431, 'headers_too_large');
+    });
+
     it('while draining, a request on a kept-alive connection gets 503 in the envelope and Connection: close', async () => {
       const env = await createTestEnv();
       const draining = await bootApp(service, appModule, env.env, [EchoFixtureModule]);
