@@ -77,6 +77,27 @@ describe(`memory gateway authentication on ${SERVICES_LABEL}`, () => {
     expectError(await probe('read', key.key), 401, 'invalid_api_key');
   });
 
+  it('x-api-key carries the credential like Bearer (same verification); two different ones → 401', async () => {
+    const xKey = (credential: string) =>
+      request(gateway.url).get('/v1/__auth-probe/read').set('x-api-key', credential);
+    expect((await xKey(dev.api_key).expect(200)).body).toEqual({
+      tenant_id: dev.tenant_id,
+      scopes: [...SCOPES],
+    });
+    await xKey(dev.api_key).set('authorization', `Bearer ${dev.api_key}`).expect(200);
+    const reader = await createKey(['memory:read']);
+    expectError(
+      await xKey(dev.api_key).set('authorization', `Bearer ${reader.key}`),
+      401,
+      'conflicting_credentials',
+    );
+    expectError(await xKey(`atp_${'z'.repeat(43)}`), 401, 'invalid_api_key');
+    expectError(await xKey('not-a-credential'), 401, 'invalid_token');
+    expectError(await xKey('a b'), 401, 'invalid_api_key_header');
+    const llm = await createKey(['llm']);
+    expectError(await xKey(llm.key), 403, 'insufficient_scope');
+  });
+
   it('no log line holds a key or secret', () => {
     const logs = gateway.logs.join('\n');
     for (const s of secrets) expect(logs).not.toContain(s);

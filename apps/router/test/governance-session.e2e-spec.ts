@@ -89,4 +89,24 @@ describe(`router session memory through the memory gateway (${SERVICES_LABEL})`,
     expect(bad.body.error.code).toBe('invalid_session_id');
     expect(upstream.requests).toHaveLength(1);
   });
+
+  it('works with the credential in x-api-key: the gateway gets it too', async () => {
+    const viaXApiKey = (content: string) =>
+      request(router.url)
+        .post('/v1/chat/completions')
+        .set('x-api-key', key)
+        .set('x-atp-session-id', 'chat-x')
+        .send({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    expect((await viaXApiKey('My name is Grace.').expect(200)).headers['x-atp-session']).toBe('new');
+    const deadline = Date.now() + 5_000;
+    while (
+      (await request(gateway.url).get('/v1/memory/atp-sessions/chat-x').set('x-api-key', key)).status !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error('the session was not stored');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const second = await viaXApiKey('What is my name?').expect(200);
+    expect(second.headers['x-atp-session']).toBe('hit');
+    expect(upstream.requests[1].body.messages[0]).toEqual({ role: 'user', content: 'My name is Grace.' });
+  });
 });

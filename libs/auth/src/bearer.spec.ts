@@ -1,4 +1,9 @@
-import { classifyCredential, decodeJwtHeader, parseAuthorizationHeader } from './bearer';
+import {
+  classifyCredential,
+  decodeJwtHeader,
+  parseAuthorizationHeader,
+  parseCredentialHeaders,
+} from './bearer';
 
 const seg = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const jwt = (header: unknown) => `${seg(header)}.${seg({ sub: 'x' })}.c2ln`;
@@ -63,5 +68,38 @@ describe('classifyCredential (routing only; each verifier pins its own algorithm
       jku: 'https://evil',
     });
     expect(decodeJwtHeader('.abc.def')).toBeNull();
+  });
+});
+
+describe('parseCredentialHeaders (Authorization: Bearer or x-api-key)', () => {
+  it('takes either header, or both when they carry the same credential', () => {
+    expect(parseCredentialHeaders({ authorization: 'Bearer atp_a' })).toEqual({
+      ok: true,
+      credential: 'atp_a',
+    });
+    expect(parseCredentialHeaders({ 'x-api-key': ' atp_a ' })).toEqual({ ok: true, credential: 'atp_a' });
+    expect(parseCredentialHeaders({ authorization: 'Bearer atp_a', 'x-api-key': 'atp_a' })).toEqual({
+      ok: true,
+      credential: 'atp_a',
+    });
+  });
+
+  it('tells missing, malformed and conflicting apart', () => {
+    expect(parseCredentialHeaders({})).toEqual({ ok: false, reason: 'missing' });
+    expect(parseCredentialHeaders({ 'x-api-key': '' })).toEqual({ ok: false, reason: 'missing' });
+    for (const bad of ['a b', ['atp_a', 'atp_b'], 'x'.repeat(8193)]) {
+      expect(parseCredentialHeaders({ 'x-api-key': bad })).toEqual({
+        ok: false,
+        reason: 'malformed_x_api_key',
+      });
+    }
+    expect(parseCredentialHeaders({ authorization: 'Basic abc', 'x-api-key': 'atp_a' })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(parseCredentialHeaders({ authorization: 'Bearer atp_a', 'x-api-key': 'atp_b' })).toEqual({
+      ok: false,
+      reason: 'conflict',
+    });
   });
 });

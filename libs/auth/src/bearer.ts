@@ -5,6 +5,10 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
 
 export type HeaderParse = { ok: true; credential: string } | { ok: false; reason: 'missing' | 'malformed' };
 
+export type CredentialParse =
+  | { ok: true; credential: string }
+  | { ok: false; reason: 'missing' | 'malformed' | 'malformed_x_api_key' | 'conflict' };
+
 /**
  * `Authorization: Bearer <credential>` (scheme case-insensitive, RFC 6750). A missing header and
  * one that is present but unusable are told apart, so clients get an actionable message.
@@ -15,6 +19,34 @@ export function parseAuthorizationHeader(header: string | string[] | undefined):
   const m = /^\s*Bearer +([^\s]+)\s*$/i.exec(header);
   if (!m || m[1].length > MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'malformed' };
   return { ok: true, credential: m[1] };
+}
+
+/** `x-api-key: <credential>` (the Anthropic SDKs' header): one token, nothing else. */
+export function parseXApiKeyHeader(header: string | string[] | undefined): HeaderParse {
+  if (header === undefined || header === '') return { ok: false, reason: 'missing' };
+  if (Array.isArray(header)) return { ok: false, reason: 'malformed' };
+  const value = header.trim();
+  if (!/^[^\s]+$/.test(value) || value.length > MAX_CREDENTIAL_LENGTH)
+    return { ok: false, reason: 'malformed' };
+  return { ok: true, credential: value };
+}
+
+/**
+ * The request's credential: `Authorization: Bearer <credential>` or `x-api-key: <credential>`.
+ * Both may be sent (some tools do) only when they carry the same credential: two different ones
+ * would leave the principal ambiguous, so that is refused rather than one silently winning.
+ */
+export function parseCredentialHeaders(headers: {
+  authorization?: string | string[];
+  'x-api-key'?: string | string[];
+}): CredentialParse {
+  const bearer = parseAuthorizationHeader(headers.authorization);
+  const xApiKey = parseXApiKeyHeader(headers['x-api-key']);
+  if (!xApiKey.ok && xApiKey.reason === 'missing') return bearer;
+  if (!xApiKey.ok) return { ok: false, reason: 'malformed_x_api_key' };
+  if (!bearer.ok && bearer.reason === 'missing') return xApiKey;
+  if (!bearer.ok) return bearer;
+  return bearer.credential === xApiKey.credential ? bearer : { ok: false, reason: 'conflict' };
 }
 
 export interface JwtHeader {

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AtpError } from '@app/common';
 import { API_KEY_STRATEGY, OIDC_STRATEGY, PLATFORM_JWT_STRATEGY } from './auth.constants';
 import { OIDC_STRATEGY_TOKEN } from './auth.tokens';
-import { classifyCredential, parseAuthorizationHeader } from './bearer';
+import { classifyCredential, parseCredentialHeaders } from './bearer';
 import { AuthErrors, tokenErrorFrom } from './errors';
 import type { Principal } from './principal';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
@@ -12,7 +12,7 @@ import { AUTH_PASSPORT, setBearerCredential, type AppAuthenticator } from './str
 import { PlatformJwtStrategy } from './strategies/platform-jwt.strategy';
 
 /**
- * Turns a request's bearer credential into a {@link Principal}: classify it (API key, platform
+ * Turns a request's credential (`Authorization: Bearer` or `x-api-key`) into a {@link Principal}: classify it (API key, platform
  * JWT, OIDC token), then run exactly one passport strategy for it on this app's AppAuthenticator.
  * Every failure is an AtpError: 401 with a stable code, or 503 when a dependency is down.
  */
@@ -29,9 +29,8 @@ export class CredentialAuthenticator {
   ) {}
 
   async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const header = parseAuthorizationHeader(req.headers.authorization);
-    if (!header.ok)
-      throw header.reason === 'missing' ? AuthErrors.missingCredential() : AuthErrors.malformedHeader();
+    const header = parseCredentialHeaders(req.headers);
+    if (!header.ok) throw AuthErrors.headerProblem(header.reason);
     const credential = classifyCredential(header.credential);
     switch (credential.kind) {
       case 'invalid':

@@ -6,13 +6,32 @@ export const AuthErrors = {
   missingCredential: () =>
     AtpError.unauthorized(
       'missing_credential',
-      'No credential: send "Authorization: Bearer <API key or token>"',
+      'No credential: send "Authorization: Bearer <API key or token>" or "x-api-key: <API key or token>"',
     ),
   malformedHeader: () =>
     AtpError.unauthorized(
       'invalid_authorization_header',
       'The Authorization header must be "Bearer <credential>" with one API key (atp_…) or JWT',
     ),
+  malformedXApiKey: () =>
+    AtpError.unauthorized(
+      'invalid_api_key_header',
+      'The x-api-key header must hold one API key (atp_…) or JWT, with no spaces',
+    ),
+  conflictingCredentials: () =>
+    AtpError.unauthorized(
+      'conflicting_credentials',
+      'The Authorization and x-api-key headers carry different credentials: send one of them',
+    ),
+  /** The error for a credential header that could not be used. */
+  headerProblem: (reason: 'missing' | 'malformed' | 'malformed_x_api_key' | 'conflict'): AtpError =>
+    reason === 'missing'
+      ? AuthErrors.missingCredential()
+      : reason === 'malformed'
+        ? AuthErrors.malformedHeader()
+        : reason === 'malformed_x_api_key'
+          ? AuthErrors.malformedXApiKey()
+          : AuthErrors.conflictingCredentials(),
   invalidApiKey: (why = 'The API key is unknown or has been revoked') =>
     AtpError.unauthorized('invalid_api_key', why),
   invalidToken: (why: string) => AtpError.unauthorized('invalid_token', why),

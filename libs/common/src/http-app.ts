@@ -1,8 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import type { Logger as PinoLogger } from 'pino';
@@ -14,9 +15,16 @@ import {
   requestIdFrom,
 } from '@app/observability';
 import { AllExceptionsFilter, sendError } from './all-exceptions.filter';
+import { clientErrorHandler } from './client-error';
 import { AtpError } from './errors';
+import { parseJsonBody } from './json-body';
 import { jsonDepth, MAX_BODY_DEPTH } from './json-depth';
 import { validationPipe } from './validation';
+
+const MAX_PARAM_LENGTH = 512;
+
+const isEmptyBody = (h: IncomingHttpHeaders) =>
+  h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
 
 export interface HttpAppOptions {
   title: string;
@@ -41,21 +49,62 @@ export async function createHttpApp(
     genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
     // Idle keep-alive sockets close at shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Fastify's own 503 during the drain is a fixed body outside the envelope: the onRequest hook
+    // below answers it instead.
+    return503OnClosing: false,
     keepAliveTimeout: 65_000,
     // Memory names are up to 128 characters, percent-encoded up to 3x.
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     logger: false,
     // No Nest middleware is used (request logging is a hook below): middie's per-request pass is skipped.
     skipMiddie: true,
+    clientErrorHandler,
+    // A bad percent-escape or an over-long path parameter is found while routing, before any
+    // hook or Nest filter: Fastify would answer it in its own shape.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? AtpError.badRequest(
+              'invalid_request',
+              `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
+            )
+          : AtpError.badRequest(
+              'invalid_url',
+              'The URL path is not valid: it has a malformed percent-escape',
+            );
+      reply.header('x-request-id', req.id);
+      sendError(reply, e.status, e.toEnvelope());
+    },
   });
   const fastify = adapter.getInstance();
   // Only JSON bodies: everything else is a 415 in the envelope.
   fastify.removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, req.method));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
 
+  // Draining (SIGTERM): a request that still arrives on a kept-alive connection is told to go
+  // elsewhere, in the envelope, and the connection closes after it (Fastify sets that header).
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   const requests = labelled(httpRequestHistogram());
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    if (closing) {
+      const err = AtpError.unavailable('shutting_down', 'The server is shutting down; retry the request');
+      sendError(reply, err.status, err.toEnvelope(), { ...err.headers, connection: 'close' });
+      return;
+    }
+    // No body is no body, whatever Content-Type a client sends with a DELETE.
+    if (req.method === 'DELETE' && isEmptyBody(req.headers)) delete req.headers['content-type'];
     done();
   });
   // Absurdly nested JSON is refused before validation: class-transformer recurses once per level

@@ -52,7 +52,8 @@ describe('ChatRequestSchema (the router validates request bodies with it)', () =
       { model: 'm', messages: [{ role: 'user', content: 'x' }], stop: ['a', 'b', 'c', 'd', 'e'] },
     ],
     ['bad tool_choice', { model: 'm', messages: [{ role: 'user', content: 'x' }], tool_choice: 'always' }],
-    ['n > 1', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 }],
+    ['n above 8', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 9 }],
+    ['n of 0', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 0 }],
   ])('rejects %s', (_why, body) => {
     expect(ChatRequestSchema.safeParse(body).success).toBe(false);
   });

@@ -65,6 +65,9 @@ export const ResponseFormatSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Largest `n` the router accepts (non-OpenAI vendors answer it with n parallel calls). */
+export const MAX_CHOICES = 8;
+
 export const ChatRequestSchema = z.object({
   model: z.string().min(1),
   messages: z.array(ChatMessageSchema).min(1),
@@ -81,7 +84,7 @@ export const ChatRequestSchema = z.object({
   response_format: ResponseFormatSchema.nullish(),
   user: z.string().nullish(),
   seed: z.number().int().nullish(),
-  n: z.number().int().min(1).max(1).nullish(),
+  n: z.number().int().min(1).max(MAX_CHOICES).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import request from 'supertest';
 import { errorTypeForStatus } from '@app/common';
 import { type AppModuleLike, type BootedApp, bootApp, type ServiceName } from './boot';
@@ -152,6 +153,119 @@ export function describeServiceBasics(service: ServiceName, appModule: AppModule
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
         expect(res.body.error).toBeDefined();
+      }
+    });
+
+    it("a malformed percent-escape in the path → 400 in the envelope, not Fastify's own body", async () => {
+      for (const path of ['/%E0%A4%A', '/__test/echo/%zz', '/v1/%']) {
+        const res = await request(booted.url).get(path).expect(400);
+        expectEnvelope(res.body, 400, 'invalid_url');
+        expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+
+    it('a path parameter over the router limit (512) → 400 in the envelope; one under it is routed', async () => {
+      const ok = await request(booted.url)
+        .get(`/__test/echo/${'a'.repeat(500)}`)
+        .expect(200);
+      expect(ok.body).toEqual({ name: 'a'.repeat(500) });
+      const res = await request(booted.url)
+        .get(`/__test/echo/${'a'.repeat(600)}`)
+        .expect(400);
+      expectEnvelope(res.body, 400, 'invalid_request');
+      expect(res.body.error.message).toBe('A path parameter is longer than 512 characters');
+    });
+
+    it('a DELETE with content-type: application/json and no body is accepted', async () => {
+      await request(booted.url).delete('/__test/echo/x').set('content-type', 'application/json').expect(204);
+      await request(booted.url)
+        .delete('/__test/echo/x')
+        .set('content-type', 'application/json')
+        .set('content-length', '0')
+        .expect(204);
+      // a POST still needs its body, and says so
+      const empty = await request(booted.url)
+        .post('/__test/echo')
+        .set('content-type', 'application/json')
+        .expect(400);
+      expectEnvelope(empty.body, 400, 'invalid_json');
+      expect(empty.body.error.message).toBe('The request body is empty but Content-Type is application/json');
+    });
+
+    it('__proto__ or constructor.prototype in a body → 400 that names the key, never "invalid JSON", no pollution', async () => {
+      const bodies = [
+        '{"text":"a","count":1,"__proto__":{"polluted":true}}',
+        '{"text":"a","count":1,"nested":[{"\\u005f_proto__":{"polluted":true}}]}',
+        '{"text":"a","count":1,"constructor":{"prototype":{"polluted":true}}}',
+      ];
+      for (const body of bodies) {
+        const res = await request(booted.url)
+          .post('/__test/echo')
+          .set('content-type', 'application/json')
+          .send(body)
+          .expect(400);
+        expectEnvelope(res.body, 400, 'forbidden_json_key');
+        expect(res.body.error.message).toMatch(/__proto__/);
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // the words themselves are fine as values
+      await request(booted.url)
+        .post('/__test/echo')
+        .send({ text: '__proto__ constructor', count: 1 })
+        .expect(201);
+      const bad = await request(booted.url)
+        .post('/__test/echo')
+        .set('content-type', 'application/json')
+        .send('{"text": "a", ')
+        .expect(400);
+      expectEnvelope(bad.body, 400, 'invalid_json');
+      expect(bad.body.error.message).toMatch(/^The request body is not valid JSON: /);
+    });
+
+    it('a wrong type is reported as a wrong type, not as a range or length problem', async () => {
+      const res = await request(booted.url)
+        .post('/__test/echo')
+        .send({ text: 'a', count: 'ten' })
+        .expect(400);
+      expect(res.body.error).toMatchObject({ param: 'count', message: 'count must be an integer number' });
+      const text = await request(booted.url).post('/__test/echo').send({ text: 5, count: 1 }).expect(400);
+      expect(text.body.error).toMatchObject({ param: 'text', message: 'text must be a string' });
+    });
+
+    it('headers over the 16 KiB limit → 431 in the envelope (answered by the HTTP parser hook)', async () => {
+      const res = await fetch(`${booted.url}/health?q=${'q'.repeat(20_000)}`);
+      expect(res.status).toBe(431);
+      expectEnvelope(await res.json(), 431, 'headers_too_large');
+    });
+
+    it('while draining, a request on a kept-alive connection gets 503 in the envelope and Connection: close', async () => {
+      const env = await createTestEnv();
+      const draining = await bootApp(service, appModule, env.env, [EchoFixtureModule]);
+      try {
+        const { port } = new URL(draining.url);
+        const socket = net.connect(Number(port), '127.0.0.1');
+        let received = '';
+        socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        // request 1 is in flight (600 ms) when the server starts closing; request 2 is pipelined
+        // on the same connection after that
+        socket.write('GET /__test/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+        await new Promise((r) => setTimeout(r, 150));
+        const closed = draining.app.close();
+        await new Promise((r) => setTimeout(r, 100));
+        socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+        await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+        await closed;
+        const responses = received.split(/(?=HTTP\/1\.1 )/);
+        expect(responses).toHaveLength(2);
+        expect(responses[0]).toMatch(/^HTTP\/1\.1 200 /);
+        expect(responses[0]).toContain('{"done":true}');
+        expect(responses[1]).toMatch(/^HTTP\/1\.1 503 /);
+        expect(responses[1].toLowerCase()).toContain('connection: close');
+        const body = JSON.parse(responses[1].slice(responses[1].indexOf('\r\n\r\n') + 4)) as unknown;
+        expectEnvelope(body, 503, 'shutting_down');
+      } finally {
+        await env.cleanup();
       }
     });
 

@@ -6,6 +6,7 @@ import { type ChatRequest, estimatePromptTokens, type Usage } from '@app/provide
 import { AdmissionService, type AdmissionTicket } from '../governance/admission.service';
 import { CallAuditService } from '../governance/call-audit.service';
 import { GovernanceService } from '../governance/governance.service';
+import { chatPromptTokenBound } from '../governance/prompt-bound';
 import { type LoadedSession, SessionMemoryClient } from '../governance/session-memory.client';
 import { lastUserText, selectWindow, withHistory } from '../governance/session-window';
 import type { CatalogModel } from '../routing/catalog';
@@ -79,7 +80,9 @@ export class ChatAdmission {
         requestId: ctx.requestId,
         candidates: plan.attempts,
         promptTokens: estimatePromptTokens(body),
+        promptTokenBound: chatPromptTokenBound(body),
         maxTokens: body.max_completion_tokens ?? body.max_tokens,
+        choices: body.n ?? 1,
       });
       for (const k in ticket.headers) {
         reply.header(k, ticket.headers[k]);
@@ -111,7 +114,11 @@ export class ChatAdmission {
   private async withSession(body: ChatRequest, req: FastifyRequest, headers: Record<string, string>) {
     const id = req.headers['x-atp-session-id'];
     if (typeof id !== 'string' || id === '') return { body, session: null };
-    const loaded = await this.sessions.load(id, req.headers.authorization ?? '');
+    // The gateway gets the caller's own credential, whichever header it came in.
+    const xApiKey = req.headers['x-api-key'];
+    const authorization =
+      req.headers.authorization ?? (typeof xApiKey === 'string' ? `Bearer ${xApiKey.trim()}` : '');
+    const loaded = await this.sessions.load(id, authorization);
     const history = selectWindow(loaded.turns, this.sessions.windowTokens);
     headers['x-atp-session'] = !loaded.available ? 'unavailable' : history.length ? 'hit' : 'new';
     return { body: withHistory(body, history), session: { loaded, userTurn: lastUserText(body) } };

@@ -15,6 +15,9 @@ export class CompletionsController {
   @Scopes('llm')
   @ApiOperation({
     summary: 'Create a chat completion (OpenAI schema); `stream: true` answers with server-sent events',
+    description:
+      '`n`: 1..8 choices (OpenAI natively, other providers by parallel calls, usage summed); `n > 1` with ' +
+      '`stream: true` is a 400. The final `choices: []` usage chunk is sent only with `stream_options.include_usage`.',
   })
   @ChatCompletionsDocs()
   async create(

@@ -27,6 +27,7 @@ import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { type AdmittedChat, ChatAdmission } from './chat-admission';
+import { chatWithChoices } from './choices';
 import { abortOnHangUp, clientClosedError } from './client-abort';
 import { completionMetrics as m, metricChildren as mc } from './completions.metrics';
 import {
@@ -50,6 +51,20 @@ interface RequestScope {
 }
 
 const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
+
+/**
+ * What the client sees of a chunk. Adapters always end a stream with a usage chunk
+ * (`choices: []`) so the router can bill it; OpenAI sends that chunk, and `usage` at all, only
+ * when `stream_options.include_usage` is true, and the common client loop
+ * (`chunk.choices[0].delta`) breaks on an empty list. Null: the chunk is not sent.
+ */
+function clientChunk(chunk: ChatChunk, body: ChatRequest): ChatChunk | null {
+  if (body.stream_options?.include_usage) return chunk;
+  if (chunk.choices.length === 0) return null;
+  if (chunk.usage === undefined) return chunk;
+  const { usage: _usage, ...rest } = chunk;
+  return rest;
+}
 
 /** POST /v1/chat/completions: route, call with retries and fallbacks, answer as JSON or SSE, record usage. */
 @Injectable()
@@ -156,9 +171,11 @@ export class CompletionsService {
         this.policy,
         signal,
         (model, timeoutMs) =>
-          this.registry
-            .getAdapter(model.provider)
-            .chat({ ...body, model: model.upstream }, { signal, timeoutMs }),
+          chatWithChoices(
+            this.registry.getAdapter(model.provider),
+            { ...body, model: model.upstream },
+            { signal, timeoutMs },
+          ),
         this.hooks(),
       );
     } catch (err) {
@@ -221,7 +238,10 @@ export class CompletionsService {
       return;
     }
     const write = this.openSse(reply, scope, model, 0);
-    for (const chunk of replayAsChunks(hit)) await write(JSON.stringify(chunk));
+    for (const chunk of replayAsChunks(hit)) {
+      const sent = clientChunk(chunk, body);
+      if (sent) await write(JSON.stringify(sent));
+    }
     await write('[DONE]');
     if (!reply.raw.destroyed) reply.raw.end();
   }
@@ -314,7 +334,8 @@ export class CompletionsService {
         if (scope.admitted.session && c.index === 0) answer += c.delta.content ?? '';
         for (const t of c.delta.tool_calls ?? []) completionChars += (t.function?.arguments ?? '').length;
       }
-      await write(JSON.stringify({ ...chunk, model: model.id }));
+      const sent = clientChunk(chunk, body);
+      if (sent) await write(JSON.stringify({ ...sent, model: model.id }));
     };
     try {
       if (!first.done) await forward(first.value);

@@ -13,7 +13,14 @@ export class EmbeddingsController {
   @Post('embeddings')
   @HttpCode(200)
   @Scopes('llm')
-  @ApiOperation({ summary: 'Create embeddings (OpenAI schema)' })
+  @ApiOperation({
+    summary: 'Create embeddings (OpenAI schema)',
+    description:
+      '`encoding_format`: `float` (default) or `base64` (little-endian float32). `input`: at most 2048 items, ' +
+      'no empty string, each within the model context window, 300k tokens in all. `dimensions`: ' +
+      'text-embedding-3-* and Gemini embedding models (outputDimensionality) and the mock; a 400 naming ' +
+      '`dimensions` for models with one fixed size or out of their range.',
+  })
   @ApiBody({ schema: { type: 'object', required: ['model', 'input'], additionalProperties: true } })
   create(
     @Principal() principal: Principal,

@@ -3,12 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
 import { mapError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import {
-  estimateEmbeddingTokens,
-  type EmbeddingRequest,
-  type EmbeddingResponse,
-  ProviderRegistry,
-} from '@app/providers';
+import { estimateEmbeddingTokens, type EmbeddingRequest, ProviderRegistry } from '@app/providers';
 import { AdmissionService } from '../governance/admission.service';
 import { CallAuditService } from '../governance/call-audit.service';
 import { GovernanceService } from '../governance/governance.service';
@@ -16,6 +11,12 @@ import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { abortOnHangUp, clientClosedError } from './client-abort';
+import {
+  assertDimensions,
+  assertEmbeddingInput,
+  encodeEmbeddings,
+  type WireEmbeddingResponse,
+} from './embedding-params';
 import { completionMetrics as m } from './completions.metrics';
 import { type AttemptPolicy, attemptsOf, policyFromEnv, runWithFallback } from './fallback';
 
@@ -41,7 +42,7 @@ export class EmbeddingsService {
     raw: EmbeddingRequest,
     req: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<EmbeddingResponse> {
+  ): Promise<WireEmbeddingResponse> {
     const started = Date.now();
     const ctx = { requestId: String(req.id), sourceIp: req.ip ?? null };
     let route = raw.model;
@@ -57,6 +58,8 @@ export class EmbeddingsService {
       const body = pii.body;
       const plan = await this.routing.plan(body.model, 'embedding');
       route = plan.route.route;
+      if (plan.attempts[0]) assertEmbeddingInput(body, plan.attempts[0]);
+      assertDimensions(body, plan.attempts);
       const promptTokens = estimateEmbeddingTokens(body);
       const ticket = await this.admission.admit({
         principal,
@@ -116,7 +119,7 @@ export class EmbeddingsService {
         .header('x-atp-attempts', String(attempts))
         .header('x-atp-cache', 'bypass')
         .header('x-atp-cost-usd', cost.toFixed(8));
-      return { ...result, model: model.id };
+      return encodeEmbeddings({ ...result, model: model.id }, body.encoding_format);
     } catch (err) {
       status = mapError(err).status;
       throw err;

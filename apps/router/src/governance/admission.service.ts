@@ -34,9 +34,17 @@ export interface AdmissionRequest {
   tenantLimits: Limits;
   requestId: string;
   candidates: readonly CatalogModel[];
+  /** Estimated prompt tokens: charged to tokens-per-minute, corrected to the real count at settle. */
   promptTokens: number;
+  /**
+   * A true upper bound on the prompt tokens the vendor can bill (prompt-bound.ts), reserved by
+   * budgets so they are never overspent; the estimate when absent.
+   */
+  promptTokenBound?: number;
   /** The request's max_tokens / max_completion_tokens. */
   maxTokens: number | null | undefined;
+  /** Choices requested (n); the worst case scales with it. */
+  choices?: number;
 }
 
 /** What an admitted request carries until it is settled. */
@@ -112,7 +120,9 @@ export class AdmissionService implements OnModuleDestroy {
       tenant,
       key,
       tokens: estimatedTokens,
-      reserveNano: hasBudget ? worstCaseNano(r.candidates, r.promptTokens, r.maxTokens) : 0,
+      reserveNano: hasBudget
+        ? worstCaseNano(r.candidates, r.promptTokenBound ?? r.promptTokens, r.maxTokens, r.choices)
+        : 0,
       tenantBudgetNano: tenantBudget === undefined ? undefined : usdToNano(tenantBudget),
       keyBudgetNano: keyBudget === undefined ? undefined : usdToNano(keyBudget),
       month: budgetMonth(now),

@@ -57,3 +57,12 @@ describe('budget arithmetic', () => {
     expect(worstCaseNano([model({ inputPer1M: 0.1, outputPer1M: 0 })], 1, 0)).toBe(100); // 0.1 nano-USD... ×1000 = 100
   });
 });
+
+describe('worst case with choices and uncapped models', () => {
+  it('scales with n and falls back to the context window when a model declares no output cap', () => {
+    const m = model({ inputPer1M: 1000, outputPer1M: 1000, maxOutputTokens: 0, contextWindow: 500 });
+    expect(maxCompletionTokens(m, undefined)).toBe(500);
+    // (100 prompt + 500 output) × $0.001 = $0.6, × 2 choices
+    expect(worstCaseNano([m], 100, undefined, 2)).toBe(usdToNano(1.2));
+  });
+});

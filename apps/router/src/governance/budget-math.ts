@@ -28,28 +28,35 @@ export function nextMonthStart(at: number): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
 }
 
-/** Completion tokens the request may produce: its max_tokens, capped by the model, else the model's cap. */
+/**
+ * Completion tokens the request may produce: its max_tokens, capped by the model, else the
+ * model's cap. A model declared without a cap (max_output_tokens: 0) can still write no more
+ * than its context window.
+ */
 export function maxCompletionTokens(model: CatalogModel, requested: number | null | undefined): number {
-  const cap = model.maxOutputTokens;
+  const cap = model.maxOutputTokens > 0 ? model.maxOutputTokens : model.contextWindow;
   if (requested && requested > 0) return cap > 0 ? Math.min(requested, cap) : requested;
   return cap;
 }
 
 /**
  * The most a call can cost, in nano-USD, over every candidate it may fall back to:
- * prompt tokens × input price + max completion tokens × output price. Rounded up, so a
- * reservation never under-covers the real cost.
+ * (prompt tokens × input price + max completion tokens × output price) × choices. With
+ * `promptTokens` an upper bound (prompt-bound.ts) this never under-covers the vendor's bill;
+ * rounded up for the same reason.
  */
 export function worstCaseNano(
   candidates: readonly CatalogModel[],
   promptTokens: number,
   requestedMaxTokens: number | null | undefined,
+  choices = 1,
 ): number {
   let worst = 0;
   for (const m of candidates) {
     const out = maxCompletionTokens(m, requestedMaxTokens);
-    // price per 1M tokens × tokens / 1e6 × 1e9 nano = price × tokens × 1000
-    const nano = promptTokens * m.inputPer1M * 1000 + out * m.outputPer1M * 1000;
+    // price per 1M tokens × tokens / 1e6 × 1e9 nano = price × tokens × 1000; a vendor without
+    // native n bills the prompt once per choice, so both parts scale with it.
+    const nano = (promptTokens * m.inputPer1M * 1000 + out * m.outputPer1M * 1000) * Math.max(1, choices);
     worst = Math.max(worst, Math.ceil(nano - 1e-6));
   }
   return worst;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { schemaAnswer } from './fake-schema';
 import type { FakeBehaviour, FakeFault, JsonValue, RecordedRequest } from './fake-upstream.types';
 import * as wire from './fake-wire';
 
@@ -27,8 +28,27 @@ export function sendJson(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function reply(req: RecordedRequest, b: FakeBehaviour, bodyLen: number, seq: number): wire.FakeReply {
-  const pieces = (b.text ?? 'Hello from the fake upstream.').split(/(?=\s)/).filter((p) => p.length > 0);
+/** JSON text streamed in 16-character pieces, so clients meet partial JSON as they would for real. */
+function jsonPieces(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += 16) out.push(text.slice(i, i + 16));
+  return out;
+}
+
+/** `followSchemas`: the request's tools and output schema decide the answer, as a model's would. */
+function followSchemas(req: RecordedRequest, b: FakeBehaviour): FakeBehaviour & { json?: boolean } {
+  if (!b.followSchemas || b.text !== undefined || b.toolCalls) return b;
+  const answer = schemaAnswer(req);
+  if (!answer) return b;
+  return 'toolCall' in answer
+    ? { ...b, toolCalls: [answer.toolCall] }
+    : { ...b, text: answer.text, json: true };
+}
+
+function reply(req: RecordedRequest, given: FakeBehaviour, bodyLen: number, seq: number): wire.FakeReply {
+  const b = followSchemas(req, given);
+  const text = b.text ?? 'Hello from the fake upstream.';
+  const pieces = 'json' in b && b.json ? jsonPieces(text) : text.split(/(?=\s)/).filter((p) => p.length > 0);
   const prefix = { openai: 'chatcmpl-fake', anthropic: 'msg_fake', google: 'resp_fake' }[req.vendor];
   const usage =
     b.usage === undefined

@@ -54,6 +54,13 @@ export interface FakeBehaviour {
   finish?: FakeFinish;
   /** Reported usage; `false` = the vendor reports none. Default: prompt ≈ body/4, completion = pieces. */
   usage?: { prompt: number; completion: number } | false;
+  /**
+   * Answer as a schema-following model would (when `text` and `toolCalls` are not given): a call
+   * of the forced tool, or under `auto` of the first tool unless the last message is a tool
+   * result, with arguments valid against its JSON Schema; else, for a json_schema / json_object
+   * output format, JSON text valid against the schema (see fake-schema.ts).
+   */
+  followSchemas?: boolean;
   /** Embedding size (default 8). */
   embeddingDims?: number;
   fault?: FakeFault;

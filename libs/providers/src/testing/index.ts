@@ -6,3 +6,4 @@
 export * from './fake-upstreams';
 export { fakeVector, type FakeFinish } from './fake-wire';
 export { collectStream, streamedText } from './adapter-fault-suite';
+export { requestIntent, sampleFromSchema, schemaAnswer } from './fake-schema';

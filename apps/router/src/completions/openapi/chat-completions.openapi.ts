@@ -208,7 +208,15 @@ export class ChatCompletionRequest {
 
   @ApiProperty({ required: false }) user?: string;
   @ApiProperty({ required: false, type: 'integer' }) seed?: number;
-  @ApiProperty({ required: false, type: 'integer', minimum: 1, description: 'Number of choices' }) n?: number;
+  @ApiProperty({
+    required: false,
+    type: 'integer',
+    minimum: 1,
+    maximum: 8,
+    description:
+      'Number of choices (other vendors than OpenAI: n parallel calls, usage summed); n > 1 with stream is a 400',
+  })
+  n?: number;
   @ApiProperty({ required: false, minimum: -2, maximum: 2 }) presence_penalty?: number;
   @ApiProperty({ required: false, minimum: -2, maximum: 2 }) frequency_penalty?: number;
 }
