@@ -1,5 +1,5 @@
 import { RedisKvStore, RedisUnavailableError } from '@app/cache';
-import { canRunOwnRedis, OwnRedis } from '@app/testing';
+import { canRunOwnRedis, freePort, OwnRedis } from '@app/testing';
 import { sleep } from './outage-helpers';
 
 /**
@@ -95,6 +95,23 @@ suite('RedisKvStore through Redis faults (own Redis)', () => {
     expect(heard).toContain('one');
     expect(heard).toContain('two');
     await unsubscribe();
+  });
+
+  it('Redis down at start-up: the first call waits for the first connection once, later calls fail at once', async () => {
+    const port = await freePort();
+    const down = new RedisKvStore(`redis://127.0.0.1:${port}`, 'kvt:', { timeoutMs: 50 });
+    try {
+      const first = await timedError(down.get('k'));
+      expect(first.err).toBeInstanceOf(RedisUnavailableError);
+      expect(first.ms).toBeLessThan(3000);
+      const later = await Promise.all([1, 2, 3].map(() => timedError(down.get('k'))));
+      for (const l of later) {
+        expect(l.err).toBeInstanceOf(RedisUnavailableError);
+        expect(l.ms).toBeLessThan(50);
+      }
+    } finally {
+      await down.close();
+    }
   });
 
   it('a reply error of the command itself is passed through and does not mark Redis down', async () => {

@@ -72,7 +72,7 @@ export class RedisKvStore implements KvStore {
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Set<(m: string) => void>>();
   private closing = false;
-  private everReady = false;
+  private firstConnect: Promise<void> | null = null;
   readonly timeoutMs: number;
   readonly health: RedisHealth;
 
@@ -101,10 +101,7 @@ export class RedisKvStore implements KvStore {
     this.client.on('close', () => {
       if (!this.closing) this.health.markDown(new Error('connection to Redis lost'));
     });
-    this.client.on('ready', () => {
-      this.everReady = true;
-      this.health.connected();
-    });
+    this.client.on('ready', () => this.health.connected());
     this.client.defineCommand('atpIncrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
   }
 
@@ -141,8 +138,10 @@ export class RedisKvStore implements KvStore {
    * @throws RedisUnavailableError
    */
   async call<T>(fn: (client: Redis) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    // A new store's first commands wait for its first connection (2 s at most), not for Redis.
-    if (!this.everReady) await this.connected(2000);
+    // A new store's first commands wait for its first connection (once, 2 s at most); a Redis
+    // that is down at start-up then fails them fast like any outage.
+    if (!this.firstConnect) this.firstConnect = this.connected(2000);
+    await this.firstConnect;
     if (!this.available()) throw new RedisUnavailableError(`Redis is unavailable (${this.client.status})`);
     const command = fn(this.client);
     let timedOut = false;
