@@ -83,7 +83,7 @@ export class RedisHealth {
   /** Redis is unreachable (connection lost or refused): fail fast from now on. */
   markDown(err: unknown): void {
     if (this.closed) return;
-    this.o.outage.failed(err);
+    this.o.outage.failed(err, false, this);
     if (this.down) return;
     this.down = true;
     this.probeTimer = setInterval(() => void this.probe(), this.o.probeEveryMs);
@@ -123,6 +123,8 @@ export class RedisHealth {
 
   close(): void {
     this.closed = true;
+    // A closed connection holds no outage open.
+    if (this.down) this.o.outage.recovered(this);
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
   }
@@ -145,7 +147,7 @@ export class RedisHealth {
     this.down = false;
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
-    this.o.outage.recovered();
+    this.o.outage.recovered(this);
     for (const l of this.upListeners) {
       try {
         l();
