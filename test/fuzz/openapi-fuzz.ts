@@ -123,7 +123,7 @@ const ascii = (max: number) =>
 /** A path segment: valid names, unicode (percent-encoded), raw percent junk, very long, dot segments. */
 const segment = (valid: string[]): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 4, arbitrary: valid.length ? fc.constantFrom(...valid) : fc.constant('x') },
+    { weight: 10, arbitrary: valid.length ? fc.constantFrom(...valid) : fc.constant('x') },
     { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/) },
     {
       weight: 2,
