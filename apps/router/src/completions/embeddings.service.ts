@@ -7,6 +7,7 @@ import { estimateEmbeddingTokens, type EmbeddingRequest, ProviderRegistry } from
 import { AdmissionService } from '../governance/admission.service';
 import { CallAuditService } from '../governance/call-audit.service';
 import { GovernanceService } from '../governance/governance.service';
+import { embeddingTokenBound } from '../governance/prompt-bound';
 import { type CatalogModel, costUsd } from '../routing/catalog';
 import { RoutingService } from '../routing/routing.service';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -67,6 +68,8 @@ export class EmbeddingsService {
         requestId: ctx.requestId,
         candidates: plan.attempts,
         promptTokens,
+        // The budget reserves a true upper bound of what the vendor bills (UTF-8 bytes), as chat does.
+        promptTokenBound: embeddingTokenBound(body),
         maxTokens: 0,
       });
       for (const [k, v] of Object.entries(ticket.headers)) reply.header(k, v);
