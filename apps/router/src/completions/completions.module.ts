@@ -8,9 +8,6 @@ import { CompletionsService } from './completions.service';
 import { EmbeddingsController } from './embeddings.controller';
 import { EmbeddingsService } from './embeddings.service';
 import { ModelsController } from './models.controller';
-import { documentEmbeddingsRoute } from './openapi/embeddings-route.docs';
-
-documentEmbeddingsRoute();
 
 @Module({
   imports: [RoutingModule, UsageModule, GovernanceModule],

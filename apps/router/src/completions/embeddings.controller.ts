@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Principal, Scopes } from '@app/auth';
 import { parseEmbeddingRequest } from './chat-request';
 import { EmbeddingsService } from './embeddings.service';
+import { EmbeddingsDocs } from './openapi';
 
 @ApiTags('embeddings')
 @Controller('v1')
@@ -21,7 +22,7 @@ export class EmbeddingsController {
       'text-embedding-3-* and Gemini embedding models (outputDimensionality) and the mock; a 400 naming ' +
       '`dimensions` for models with one fixed size or out of their range.',
   })
-  @ApiBody({ schema: { type: 'object', required: ['model', 'input'], additionalProperties: true } })
+  @EmbeddingsDocs()
   create(
     @Principal() principal: Principal,
     @Body() raw: unknown,
