@@ -128,7 +128,9 @@ function runBuildStage(stage: Stage, p: Paths) {
     else if (i.op === 'RUN') {
       if (OS_PACKAGE_STEP.test(i.rest)) continue;
       const started = Date.now();
-      sh(i.rest, workdir, env, 200_000);
+      // Generous: npm ci of ~1,060 packages and three webpack builds share 2 cores with the other
+      // test worker; a step that hangs still ends.
+      sh(i.rest, workdir, env, 420_000);
       ran.push(i.rest);
       process.stdout.write(`[image test] RUN ${i.rest}: ${Math.round((Date.now() - started) / 1000)} s\n`);
     } else if (!['ENV', 'ARG'].includes(i.op))
@@ -279,7 +281,7 @@ function strayFiles(dirs: string[]): string[] {
 
     copyContext(p.context);
     ranSteps = runBuildStage(dockerfiles[0][0], p);
-  }, 270_000);
+  }, 900_000);
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

@@ -126,7 +126,7 @@ describe(`upstream connection pool (${SERVICES_LABEL})`, () => {
       return streamOnce(booted.url, key, 'gpt-4o-mini', client);
     });
     // Every stream must reach the upstream while none has ended (the upstream holds them all).
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while (upstream.open < STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(upstream.open).toBe(STREAMS);
     const releasedAt = Date.now();
@@ -136,7 +136,7 @@ describe(`upstream connection pool (${SERVICES_LABEL})`, () => {
     expect(traces.filter((t) => !t.done || t.text !== WORDS.join(' '))).toEqual([]);
     // Each client had its first token before any stream could finish: all flowed at once.
     expect(traces.filter((t) => !t.firstContentAt || t.firstContentAt > releasedAt)).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe(`upstream pool exhausted (${SERVICES_LABEL})`, () => {
