@@ -12,6 +12,7 @@ export {
   HASH_HEX_LENGTH,
 } from './operators';
 export { applyPiiToJson, MAX_JSON_DEPTH } from './json';
+export { searchableWithoutPlaceholders } from './placeholders';
 export { resolvePiiMode, DEFAULT_PII_MODE, type PiiModeSources } from './mode';
 export {
   isLuhnValid,
