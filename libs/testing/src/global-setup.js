@@ -21,7 +21,11 @@ function newestMtime(dir) {
 }
 
 function buildIfStale() {
-  const outputs = ['router', 'memory-gateway', 'cli'].map((a) => join(root, 'dist', 'apps', a, 'main.js'));
+  const outputs = [
+    ...['router', 'memory-gateway', 'cli'].map((a) => join(root, 'dist', 'apps', a, 'main.js')),
+    // The PII worker thread's own bundle (webpack.config.js).
+    ...['router', 'memory-gateway'].map((a) => join(root, 'dist', 'apps', a, 'pii.worker.js')),
+  ];
   const built = outputs.every(existsSync) ? Math.min(...outputs.map((o) => statSync(o).mtimeMs)) : 0;
   const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')));
   if (built > sources) return;

@@ -2,16 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { AtpError } from '@app/common';
 import { TenantCrypto } from '@app/crypto';
 import {
-  applyPii,
-  applyPiiToJson,
-  detectPii,
   type PiiAction,
   type PiiEntity,
   PiiError,
+  type PiiJsonResult,
   type PiiMode,
   type PiiTypeCount,
 } from '@app/pii';
 import { PiiPolicy } from '../pii/pii-policy.service';
+import { PiiWorkers } from '../pii/pii-workers';
 import type { Caller } from './caller';
 import { MemoryAudit } from './memory-audit';
 import { piiBlocked } from './memory.errors';
@@ -43,12 +42,13 @@ export class MemoryPii {
     private readonly crypto: TenantCrypto,
     private readonly audit: MemoryAudit,
     private readonly metrics: MemoryMetrics,
+    private readonly workers: PiiWorkers,
   ) {}
 
   async handle(caller: Caller, at: RecordLocation, content: WriteContent): Promise<HandledContent> {
     const mode = await this.policy.modeFor({ ...at, keyPiiMode: caller.keyPiiMode });
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(at.tenantId) : undefined;
-    const result = applyJson(content, mode, hmacKey);
+    const result = await this.applyJson(content, mode, hmacKey);
     const resourceId = `${at.namespace}/${at.key}`;
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
@@ -75,9 +75,26 @@ export class MemoryPii {
   async handleQuery(tenantId: string, namespace: string, caller: Caller, query: string): Promise<string> {
     const mode = await this.policy.modeFor({ tenantId, namespace, keyPiiMode: caller.keyPiiMode });
     if (mode === 'off' || mode === 'detect') return query;
-    if (mode === 'hash')
-      return applyPii(query, 'hash', { hmacKey: await this.crypto.piiHashKey(tenantId) }).text;
-    return withoutEntities(query, detectPii(query));
+    if (mode === 'hash') {
+      const hmacKey = await this.crypto.piiHashKey(tenantId);
+      return (await this.workers.apply(query, 'hash', { hmacKey })).text;
+    }
+    return withoutEntities(query, (await this.workers.apply(query, 'detect')).entities);
+  }
+
+  private async applyJson(
+    value: unknown,
+    mode: PiiMode,
+    hmacKey: Buffer | undefined,
+  ): Promise<PiiJsonResult> {
+    try {
+      return await this.workers.applyJson(value, mode, { hmacKey });
+    } catch (err) {
+      if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
+        throw AtpError.badRequest('value_too_deep', err.message, 'value');
+      }
+      throw err;
+    }
   }
 }
 
@@ -90,15 +107,4 @@ function withoutEntities(text: string, entities: readonly PiiEntity[]): string {
     cursor = e.end;
   }
   return out + text.slice(cursor);
-}
-
-function applyJson(value: unknown, mode: PiiMode, hmacKey: Buffer | undefined) {
-  try {
-    return applyPiiToJson(value, mode, { hmacKey });
-  } catch (err) {
-    if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
-      throw AtpError.badRequest('value_too_deep', err.message, 'value');
-    }
-    throw err;
-  }
 }

@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PII_MODES } from '@app/pii';
+
+/** Longest text `POST /v1/pii/detect|redact` scans (UTF-16 code units); longer is 413 `text_too_large`. */
+export const PII_TEXT_MAX_CHARS = 1_000_000;
 
 /** Body of `POST /v1/pii/detect` and `POST /v1/pii/redact`. */
 export class PiiTextDto {
-  @ApiProperty({ description: 'Text to scan (at most 1,000,000 characters)' })
+  @ApiProperty({ description: `Text to scan (at most ${PII_TEXT_MAX_CHARS} characters; longer is 413)` })
   @IsString({ message: 'text must be a string' })
-  @MaxLength(1_000_000, { message: 'text must be at most 1000000 characters' })
   text!: string;
 
   @ApiPropertyOptional({ enum: PII_MODES, description: 'detect: default detect; redact: default redact' })

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TenantCrypto } from '@app/crypto';
-import { applyPii, type PiiMode } from '@app/pii';
+import { AtpError } from '@app/common';
+import type { PiiMode } from '@app/pii';
 import type { Caller } from '../memories/caller';
 import { MemoryAudit } from '../memories/memory-audit';
 import { piiBlocked } from '../memories/memory.errors';
 import { MemoryMetrics } from '../memories/memory.metrics';
-import type { PiiResponseDto } from './pii.dto';
+import { PII_TEXT_MAX_CHARS, type PiiResponseDto } from './pii.dto';
+import { PiiWorkers } from './pii-workers';
 
 /** The PII API: detection and redaction of a text, with the tenant's key for mode `hash`. */
 @Injectable()
@@ -14,11 +16,21 @@ export class PiiService {
     private readonly crypto: TenantCrypto,
     private readonly audit: MemoryAudit,
     private readonly metrics: MemoryMetrics,
+    private readonly workers: PiiWorkers,
   ) {}
 
   async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<PiiResponseDto> {
+    // The work per request is capped: detection is linear, ~0.2 s per MiB on a worker thread.
+    if (text.length > PII_TEXT_MAX_CHARS) {
+      throw new AtpError(
+        413,
+        'text_too_large',
+        `text has ${text.length} characters; at most ${PII_TEXT_MAX_CHARS} are scanned per request`,
+        { param: 'text' },
+      );
+    }
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(caller.tenantId) : undefined;
-    const result = applyPii(text, mode, { hmacKey });
+    const result = await this.workers.apply(text, mode, { hmacKey });
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
       this.audit.record(caller, {

@@ -1,0 +1,12 @@
+// nest build's webpack defaults plus a second entry: the PII worker thread (libs/pii/src/pool)
+// is bundled beside each service's main.js as pii.worker.js, where PiiPool looks for it.
+const { dirname, join } = require('node:path');
+
+module.exports = (options) => ({
+  ...options,
+  entry: {
+    main: options.entry,
+    'pii.worker': join(__dirname, 'libs', 'pii', 'src', 'pool', 'pii.worker.ts'),
+  },
+  output: { ...options.output, filename: join(dirname(options.output.filename), '[name].js') },
+});
