@@ -14,6 +14,7 @@ export {
 export { applyPiiToJson, MAX_JSON_DEPTH } from './json';
 export { searchableWithoutPlaceholders } from './placeholders';
 export { PiiPool, PiiPoolBusyError, PII_INLINE_BELOW_CHARS, type PiiPoolOptions } from './pool/pii-pool';
+export type { EntitiesAs } from './pool/pii-job';
 export { resolvePiiMode, DEFAULT_PII_MODE, type PiiModeSources } from './mode';
 export {
   isLuhnValid,

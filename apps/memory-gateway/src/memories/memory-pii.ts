@@ -88,7 +88,8 @@ export class MemoryPii {
     hmacKey: Buffer | undefined,
   ): Promise<PiiJsonResult> {
     try {
-      return await this.workers.applyJson(value, mode, { hmacKey });
+      // Only the summary is stored and audited: no entity objects cross back to this loop.
+      return await this.workers.applyJson(value, mode, { hmacKey }, 'none');
     } catch (err) {
       if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
         throw AtpError.badRequest('value_too_deep', err.message, 'value');

@@ -6,7 +6,7 @@ import type { Caller } from '../memories/caller';
 import { MemoryAudit } from '../memories/memory-audit';
 import { piiBlocked } from '../memories/memory.errors';
 import { MemoryMetrics } from '../memories/memory.metrics';
-import { PII_TEXT_MAX_CHARS, type PiiResponseDto } from './pii.dto';
+import { PII_TEXT_MAX_CHARS } from './pii.dto';
 import { PiiWorkers } from './pii-workers';
 
 /** The PII API: detection and redaction of a text, with the tenant's key for mode `hash`. */
@@ -19,7 +19,12 @@ export class PiiService {
     private readonly workers: PiiWorkers,
   ) {}
 
-  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<PiiResponseDto> {
+  /**
+   * The response body, already serialized: a megabyte of text holds tens of thousands of
+   * findings, and turning them into objects and back into JSON on the event loop would stall it
+   * as the scan did (the worker serializes them).
+   */
+  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<string> {
     // The work per request is capped: detection is linear, ~0.2 s per MiB on a worker thread.
     if (text.length > PII_TEXT_MAX_CHARS) {
       throw new AtpError(
@@ -30,7 +35,7 @@ export class PiiService {
       );
     }
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(caller.tenantId) : undefined;
-    const result = await this.workers.apply(text, mode, { hmacKey });
+    const result = await this.workers.apply(text, mode, { hmacKey }, 'json');
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
       this.audit.record(caller, {
@@ -43,12 +48,14 @@ export class PiiService {
       });
     }
     if (result.blocked) throw piiBlocked(result.summary);
-    return {
-      ...(returnText ? { text: result.text } : {}),
-      mode,
-      action: result.action,
-      entities: result.entities.map((e) => ({ type: e.type, start: e.start, end: e.end, score: e.score })),
-      summary: result.summary.map((s) => ({ type: s.type, count: s.count })),
-    };
+    // Same fields and order as PiiResponseDto; entities are {type, start, end, score}.
+    const parts = [
+      ...(returnText ? [`"text":${JSON.stringify(result.text)}`] : []),
+      `"mode":${JSON.stringify(mode)}`,
+      `"action":${JSON.stringify(result.action)}`,
+      `"entities":${result.entitiesJson ?? '[]'}`,
+      `"summary":${JSON.stringify(result.summary.map((s) => ({ type: s.type, count: s.count })))}`,
+    ];
+    return `{${parts.join(',')}}`;
   }
 }

@@ -38,8 +38,8 @@ export class GovernanceService {
     private readonly pii: PiiWorkers,
   ) {}
 
-  /** Large prompts are scanned on worker threads, off the event loop. */
-  private readonly scan = (text: string, mode: 'redact' | 'block') => this.pii.apply(text, mode);
+  /** Large prompts are scanned on worker threads, off the event loop (the policy needs only counts). */
+  private readonly scan = (text: string, mode: 'redact' | 'block') => this.pii.apply(text, mode, {}, 'none');
 
   async policy(principal: Principal): Promise<RequestPolicy> {
     const tenant = await this.limits.get(principal.tenantId);

@@ -70,8 +70,24 @@ describe('PiiPool', () => {
     const none = pool({ size: 0 });
     const { stallMs: blocked } = await longestStall(() => none.apply(text, 'detect'));
     expect(blocked).toBeGreaterThan(80);
-    const { stallMs } = await longestStall(() => pool({ size: 1 }).apply('mail a@example.com', 'redact'));
-    expect(stallMs).toBeLessThan(50);
+    // The only worker is busy and nothing may queue: a large job is refused, a small one runs inline.
+    const p = pool({ size: 1, maxQueue: 0 });
+    const big = p.apply(text, 'detect');
+    await expect(p.apply(text, 'detect')).rejects.toBeInstanceOf(PiiPoolBusyError);
+    expect((await p.apply('mail a@example.com', 'redact')).text).toBe('mail <EMAIL>');
+    await expect(big).resolves.toMatchObject({ action: 'detected' });
+  });
+
+  it('entities can come back as nothing or as one JSON string', async () => {
+    const p = pool({ size: 1, inlineBelowChars: 1 });
+    const full = applyPii('mail a@example.com or b@example.org', 'redact');
+    const none = await p.apply('mail a@example.com or b@example.org', 'redact', {}, 'none');
+    expect(none).toEqual({ ...full, entities: [] });
+    const json = await p.apply('mail a@example.com or b@example.org', 'redact', {}, 'json');
+    expect(JSON.parse(json.entitiesJson!)).toEqual(full.entities);
+    // Inline (small) jobs give the same shapes.
+    const inline = await pool({ size: 1 }).apply('mail a@example.com', 'detect', {}, 'json');
+    expect(JSON.parse(inline.entitiesJson!)).toEqual(applyPii('mail a@example.com', 'detect').entities);
   });
 
   it('errors keep their code across the thread', async () => {

@@ -5,7 +5,7 @@ import { applyPiiToJson } from '../json';
 import { applyPii } from '../operators';
 import { PiiError, type PiiErrorCode } from '../pii.errors';
 import type { ApplyOptions, PiiJsonResult, PiiMode, PiiResult } from '../pii.types';
-import type { PiiJob, PiiJobReply } from './pii-job';
+import { type EntitiesAs, type PiiJob, type PiiJobReply, shapeEntities } from './pii-job';
 
 /**
  * Below this many UTF-16 code units (summed over a JSON value's strings) a job runs inline: it
@@ -61,18 +61,34 @@ export class PiiPool {
     this.inlineBelow = options.inlineBelowChars ?? PII_INLINE_BELOW_CHARS;
   }
 
-  /** {@link applyPii} on a worker when the text is large; same result, same errors. */
-  async apply(text: string, mode: PiiMode, options: ApplyOptions = {}): Promise<PiiResult> {
-    if (this.inline(mode) || text.length < this.inlineBelow) return applyPii(text, mode, options);
-    return (await this.submit('text', text, mode, options)) as PiiResult;
+  /**
+   * {@link applyPii} on a worker when the text is large; same result, same errors. With
+   * `entities: 'none'` the result's `entities` is empty (the summary stays); with `'json'` it is
+   * empty and `entitiesJson` holds them serialized.
+   */
+  async apply(
+    text: string,
+    mode: PiiMode,
+    options: ApplyOptions = {},
+    entities: EntitiesAs = 'objects',
+  ): Promise<PiiResult & { entitiesJson?: string }> {
+    if (this.inline(mode) || text.length < this.inlineBelow) {
+      return shapeEntities(applyPii(text, mode, options), entities);
+    }
+    return (await this.submit({ op: 'text', input: text, mode, options, entities })) as PiiResult;
   }
 
   /** {@link applyPiiToJson} on a worker when the value's strings are large; same result, same errors. */
-  async applyJson(value: unknown, mode: PiiMode, options: ApplyOptions = {}): Promise<PiiJsonResult> {
+  async applyJson(
+    value: unknown,
+    mode: PiiMode,
+    options: ApplyOptions = {},
+    entities: EntitiesAs = 'objects',
+  ): Promise<PiiJsonResult> {
     if (this.inline(mode) || stringChars(value, this.inlineBelow) < this.inlineBelow) {
-      return applyPiiToJson(value, mode, options);
+      return shapeEntities(applyPiiToJson(value, mode, options), entities);
     }
-    return (await this.submit('json', value, mode, options)) as PiiJsonResult;
+    return (await this.submit({ op: 'json', input: value, mode, options, entities })) as PiiJsonResult;
   }
 
   /** Stops every worker; jobs still queued or running fail. Later jobs run inline. */
@@ -91,11 +107,11 @@ export class PiiPool {
     return this.size === 0 || this.closed || mode === 'off';
   }
 
-  private submit(op: PiiJob['op'], input: unknown, mode: PiiMode, options: ApplyOptions): Promise<unknown> {
+  private submit(params: Omit<PiiJob, 'id'>): Promise<unknown> {
     if (this.idle.length === 0 && this.workers >= this.size && this.queue.length >= this.maxQueue) {
       return Promise.reject(new PiiPoolBusyError(this.queue.length));
     }
-    const job: PiiJob = { id: this.nextId++, op, input, mode, options };
+    const job: PiiJob = { id: this.nextId++, ...params };
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       this.pump();

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { applyPiiToJson } from '../json';
 import { applyPii } from '../operators';
 import type { ApplyOptions } from '../pii.types';
-import type { PiiJob, PiiJobReply } from './pii-job';
+import { type PiiJob, type PiiJobReply, shapeEntities } from './pii-job';
 
 function run(job: PiiJob): PiiJobReply {
   // A Buffer arrives as a plain Uint8Array (structured clone).
@@ -18,7 +18,7 @@ function run(job: PiiJob): PiiJobReply {
       job.op === 'text'
         ? applyPii(job.input as string, job.mode, options)
         : applyPiiToJson(job.input, job.mode, options);
-    return { id: job.id, result };
+    return { id: job.id, result: shapeEntities(result, job.entities) };
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
     return {
