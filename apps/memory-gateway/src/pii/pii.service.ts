@@ -24,7 +24,7 @@ export class PiiService {
    * findings, and turning them into objects and back into JSON on the event loop would stall it
    * as the scan did (the worker serializes them).
    */
-  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<string> {
+  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<Buffer> {
     // The work per request is capped: detection is linear, ~0.2 s per MiB on a worker thread.
     if (text.length > PII_TEXT_MAX_CHARS) {
       throw new AtpError(
@@ -35,7 +35,12 @@ export class PiiService {
       );
     }
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(caller.tenantId) : undefined;
-    const result = await this.workers.apply(text, mode, { hmacKey }, 'json');
+    const result = await this.workers.apply(
+      text,
+      mode,
+      { hmacKey },
+      returnText ? 'response+text' : 'response',
+    );
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
       this.audit.record(caller, {
@@ -48,14 +53,7 @@ export class PiiService {
       });
     }
     if (result.blocked) throw piiBlocked(result.summary);
-    // Same fields and order as PiiResponseDto; entities are {type, start, end, score}.
-    const parts = [
-      ...(returnText ? [`"text":${JSON.stringify(result.text)}`] : []),
-      `"mode":${JSON.stringify(mode)}`,
-      `"action":${JSON.stringify(result.action)}`,
-      `"entities":${result.entitiesJson ?? '[]'}`,
-      `"summary":${JSON.stringify(result.summary.map((s) => ({ type: s.type, count: s.count })))}`,
-    ];
-    return `{${parts.join(',')}}`;
+    const body = result.response!;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
 }

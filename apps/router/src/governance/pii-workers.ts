@@ -25,12 +25,7 @@ export class PiiWorkers implements OnApplicationShutdown {
   }
 
   /** See PiiPool.apply; `entities` says how findings come back ('none' spares the loop most). */
-  apply(
-    text: string,
-    mode: PiiMode,
-    options?: ApplyOptions,
-    entities?: EntitiesAs,
-  ): Promise<PiiResult & { entitiesJson?: string }> {
+  apply(text: string, mode: PiiMode, options?: ApplyOptions, entities?: EntitiesAs): Promise<PiiResult> {
     return this.pool.apply(text, mode, options, entities).catch(rethrowBusy);
   }
 

@@ -13,24 +13,35 @@ export interface PiiJob {
 
 /**
  * How the findings come back. Tens of thousands of entity objects cost the receiving event loop
- * more (structured clone, then garbage) than the scan saved it: callers that only need the
- * summary ask for `none`, an HTTP answer asks for `json` (one string, serialized on the worker).
+ * more (structured clone, re-serialization, garbage) than the scan saved it: callers that need
+ * only counts ask for `none`; an HTTP answer asks for `response` (without the text) or
+ * `response+text`: the whole body of POST /v1/pii/detect|redact (CONTRACT §7:
+ * `{text?, mode, action, entities: [{type, start, end, score}], summary}`) as UTF-8 bytes, built
+ * on the worker and moved (not copied) to the caller, which writes it as it is.
  */
-export type EntitiesAs = 'objects' | 'none' | 'json';
+export type EntitiesAs = 'objects' | 'none' | 'response' | 'response+text';
 
 /** A job's answer: the result, or the error it threw (PiiError keeps its code across the thread). */
 export interface PiiJobReply {
   id: number;
-  result?: (PiiResult | PiiJsonResult) & { entitiesJson?: string };
+  result?: PiiResult | PiiJsonResult;
   error?: { name: string; code?: string; message: string };
 }
 
 /** Applies {@link EntitiesAs} to a result (on the worker, or inline for small jobs). */
-export function shapeEntities<R extends { entities: object[] }>(
+export function shapeEntities<R extends PiiResult | PiiJsonResult>(
   result: R,
   as: EntitiesAs,
-): R & { entitiesJson?: string } {
+  mode: PiiMode,
+): R {
   if (as === 'objects') return result;
   if (as === 'none') return { ...result, entities: [] };
-  return { ...result, entities: [], entitiesJson: JSON.stringify(result.entities) };
+  const text = as === 'response+text' && 'text' in result ? `"text":${JSON.stringify(result.text)},` : '';
+  const entities = result.entities.map((e) => ({ type: e.type, start: e.start, end: e.end, score: e.score }));
+  const summary = result.summary.map((s) => ({ type: s.type, count: s.count }));
+  const body =
+    `{${text}"mode":${JSON.stringify(mode)},"action":${JSON.stringify(result.action)},` +
+    `"entities":${JSON.stringify(entities)},"summary":${JSON.stringify(summary)}}`;
+  // TextEncoder gives the bytes their own ArrayBuffer, which postMessage can transfer.
+  return { ...result, entities: [], response: new TextEncoder().encode(body) };
 }

@@ -78,16 +78,21 @@ describe('PiiPool', () => {
     await expect(big).resolves.toMatchObject({ action: 'detected' });
   });
 
-  it('entities can come back as nothing or as one JSON string', async () => {
+  it('entities can come back as nothing, or inside the PII API response as bytes', async () => {
     const p = pool({ size: 1, inlineBelowChars: 1 });
-    const full = applyPii('mail a@example.com or b@example.org', 'redact');
-    const none = await p.apply('mail a@example.com or b@example.org', 'redact', {}, 'none');
-    expect(none).toEqual({ ...full, entities: [] });
-    const json = await p.apply('mail a@example.com or b@example.org', 'redact', {}, 'json');
-    expect(JSON.parse(json.entitiesJson!)).toEqual(full.entities);
-    // Inline (small) jobs give the same shapes.
-    const inline = await pool({ size: 1 }).apply('mail a@example.com', 'detect', {}, 'json');
-    expect(JSON.parse(inline.entitiesJson!)).toEqual(applyPii('mail a@example.com', 'detect').entities);
+    const text = 'mail a@example.com or b@example.org';
+    const full = applyPii(text, 'redact');
+    expect(await p.apply(text, 'redact', {}, 'none')).toEqual({ ...full, entities: [] });
+    const decode = (r: { response?: Uint8Array }) => JSON.parse(Buffer.from(r.response!).toString('utf8'));
+    const expected = { mode: 'redact', action: 'redacted', entities: full.entities, summary: full.summary };
+    expect(decode(await p.apply(text, 'redact', {}, 'response'))).toEqual(expected);
+    expect(decode(await p.apply(text, 'redact', {}, 'response+text'))).toEqual({
+      text: full.text,
+      ...expected,
+    });
+    // Inline (small) jobs give the same bytes.
+    const inline = await pool({ size: 1 }).apply(text, 'redact', {}, 'response+text');
+    expect(decode(inline)).toEqual({ text: full.text, ...expected });
   });
 
   it('errors keep their code across the thread', async () => {

@@ -62,18 +62,17 @@ export class PiiPool {
   }
 
   /**
-   * {@link applyPii} on a worker when the text is large; same result, same errors. With
-   * `entities: 'none'` the result's `entities` is empty (the summary stays); with `'json'` it is
-   * empty and `entitiesJson` holds them serialized.
+   * {@link applyPii} on a worker when the text is large; same result, same errors. `entities`
+   * says how findings come back ({@link EntitiesAs}).
    */
   async apply(
     text: string,
     mode: PiiMode,
     options: ApplyOptions = {},
     entities: EntitiesAs = 'objects',
-  ): Promise<PiiResult & { entitiesJson?: string }> {
+  ): Promise<PiiResult> {
     if (this.inline(mode) || text.length < this.inlineBelow) {
-      return shapeEntities(applyPii(text, mode, options), entities);
+      return shapeEntities(applyPii(text, mode, options), entities, mode);
     }
     return (await this.submit({ op: 'text', input: text, mode, options, entities })) as PiiResult;
   }
@@ -86,7 +85,7 @@ export class PiiPool {
     entities: EntitiesAs = 'objects',
   ): Promise<PiiJsonResult> {
     if (this.inline(mode) || stringChars(value, this.inlineBelow) < this.inlineBelow) {
-      return shapeEntities(applyPiiToJson(value, mode, options), entities);
+      return shapeEntities(applyPiiToJson(value, mode, options), entities, mode);
     }
     return (await this.submit({ op: 'json', input: value, mode, options, entities })) as PiiJsonResult;
   }

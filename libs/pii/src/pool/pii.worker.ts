@@ -18,7 +18,7 @@ function run(job: PiiJob): PiiJobReply {
       job.op === 'text'
         ? applyPii(job.input as string, job.mode, options)
         : applyPiiToJson(job.input, job.mode, options);
-    return { id: job.id, result: shapeEntities(result, job.entities) };
+    return { id: job.id, result: shapeEntities(result, job.entities, job.mode) };
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
     return {
@@ -28,4 +28,8 @@ function run(job: PiiJob): PiiJobReply {
   }
 }
 
-parentPort?.on('message', (job: PiiJob) => parentPort!.postMessage(run(job)));
+parentPort?.on('message', (job: PiiJob) => {
+  const reply = run(job);
+  const bytes = reply.result && 'response' in reply.result ? reply.result.response : undefined;
+  parentPort!.postMessage(reply, bytes ? [bytes.buffer as ArrayBuffer] : []);
+});
