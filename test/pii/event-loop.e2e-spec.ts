@@ -52,25 +52,41 @@ async function quietP99(base: string): Promise<Sampled> {
 }
 
 /**
- * The bound: 50 ms (the issue's target) above what /health takes on this box with no PII load
- * at all. The baseline absorbs a shared 2-core machine's own scheduling noise; with the scan on
- * the loop the p99 is a whole scan (hundreds of ms), so the test still fails on the defect.
+ * The bound: 50 ms (the issue's target) above what /health takes on this box with no PII load at
+ * all (the baseline absorbs the scheduler noise of a shared machine). On a box so loaded that
+ * /health alone has a p99 over 25 ms, 50 ms of headroom measures the neighbours, not the
+ * service: there the same load is replayed against a twin process with the scan on its event
+ * loop (ATP_PII_WORKERS=0), and the pooled p99 must be under a third of the twin's. Either way,
+ * code that scans on the loop fails (the ratio is then about 1).
  */
-function expectLoopFree(loaded: Sampled, quiet: Sampled, label: string): void {
-  process.stdout.write(
-    `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ${loaded.p99} ms ` +
-      `(max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms)\n`,
-  );
-  expect(loaded.samples).toBeGreaterThan(10);
-  expect(loaded.p99).toBeLessThanOrEqual(50 + quiet.p99);
+async function expectLoopFree(
+  label: string,
+  run: (base: string) => Promise<Sampled>,
+  services: { pooled: string; loopBound: string },
+): Promise<void> {
+  const quiet = await quietP99(services.pooled);
+  const loaded = await run(services.pooled);
+  const line = `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms)`;
+  if (quiet.p99 <= 25) {
+    process.stdout.write(`${line}\n`);
+    expect(loaded.p99).toBeLessThanOrEqual(50 + quiet.p99);
+    return;
+  }
+  const twin = await run(services.loopBound);
+  process.stdout.write(`${line}; loaded box, twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`);
+  expect(loaded.p99).toBeLessThan(twin.p99 / 3);
 }
 
-async function startService(app: 'memory-gateway' | 'router', env: Record<string, string>) {
+async function startService(
+  app: 'memory-gateway' | 'router',
+  env: Record<string, string>,
+  piiWorkers: string | undefined,
+) {
   const port = await freePort();
   const proc = startProcess([`dist/apps/${app}/main.js`], {
     ...env,
     PORT: String(port),
-    ...(workers !== undefined ? { ATP_PII_WORKERS: workers } : {}),
+    ...(piiWorkers !== undefined ? { ATP_PII_WORKERS: piiWorkers } : {}),
   });
   const base = `http://127.0.0.1:${port}`;
   const status = await waitForStatus(`${base}/ready`, (s) => s === 200, 60_000);
@@ -82,59 +98,87 @@ describe(`PII work off the event loop (built services, ${SERVICES_LABEL})`, () =
   const texts = [1, 2, 3, 4].map((seed) => mixedPiiText(MB, seed));
   const expected = texts.map((t) => applyPii(t, 'redact'));
   let testEnv: TestEnv;
-  let proc: RunningProcess | undefined;
-  let base: string;
+  const procs: RunningProcess[] = [];
+  const services = { pooled: '', loopBound: '' };
   let auth: Record<string, string>;
 
   beforeAll(async () => {
     testEnv = await createTestEnv({ LOG_LEVEL: 'WARNING' });
-    ({ proc, base } = await startService('memory-gateway', testEnv.env));
+    const pooled = await startService('memory-gateway', testEnv.env, workers);
+    const twin = await startService('memory-gateway', testEnv.env, '0');
+    procs.push(pooled.proc, twin.proc);
+    Object.assign(services, { pooled: pooled.base, loopBound: twin.base });
     auth = {
       authorization: `Bearer ${readDevCredentials(testEnv.dataDir).api_key}`,
       'content-type': 'application/json',
     };
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
-    await stopProcess(proc);
+    await Promise.all(procs.map((p) => stopProcess(p)));
     await testEnv?.cleanup();
   });
 
-  const post = (path: string, body: string, method = 'POST') =>
-    fetch(`${base}${path}`, { method, headers: auth, body, signal: AbortSignal.timeout(60_000) }).then(
+  const post = (base: string, path: string, body: string, method = 'POST') =>
+    fetch(`${base}${path}`, { method, headers: auth, body, signal: AbortSignal.timeout(120_000) }).then(
       async (res) => ({ status: res.status, body: await res.arrayBuffer() }),
     );
   const json = (r: { body: ArrayBuffer }) => JSON.parse(Buffer.from(r.body).toString('utf8'));
 
-  it('memory gateway: /health stays fast while 4 × 1 MB of mixed PII is redacted', async () => {
+  it('/health stays fast while 4 × 1 MB of mixed PII is redacted', async () => {
     const bodies = texts.map((text) => JSON.stringify({ text }));
-    const quiet = await quietP99(base);
-    const load = Promise.all(bodies.map((b) => post('/v1/pii/redact', b)));
-    const loaded = await sampleHealth(base, load);
-    const results = await load;
-    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    // The worker's answer is the library's, byte for byte.
-    results.forEach((r, i) => expect(json(r).text).toBe(expected[i].text));
-    expectLoopFree(loaded, quiet, 'redact ×4');
-  }, 180_000);
+    await expectLoopFree(
+      'redact ×4',
+      async (base) => {
+        const load = Promise.all(bodies.map((b) => post(base, '/v1/pii/redact', b)));
+        const sampled = await sampleHealth(base, load);
+        const results = await load;
+        expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        // The worker's answer is the library's, field for field.
+        results.forEach((r, i) => {
+          const body = json(r);
+          expect(body.text).toBe(expected[i].text);
+          expect(body.entities).toEqual(expected[i].entities);
+          expect(body.summary).toEqual(expected[i].summary);
+        });
+        return sampled;
+      },
+      services,
+    );
+  }, 300_000);
 
-  it('memory gateway: the same for memory PUTs of large values and /v1/pii/detect', async () => {
-    const quiet = await quietP99(base);
-    const load = Promise.all([
-      post('/v1/memory/big/a', JSON.stringify({ value: texts[0].slice(0, 1_000_000 - 100) }), 'PUT'),
-      post('/v1/memory/big/b', JSON.stringify({ value: { notes: [texts[1].slice(0, 900_000)] } }), 'PUT'),
-      post('/v1/pii/detect', JSON.stringify({ text: texts[2] })),
-      post('/v1/pii/detect', JSON.stringify({ text: texts[3] })),
+  it('large memory values and /v1/pii/detect go through the workers with the same results', async () => {
+    const results = await Promise.all([
+      post(
+        services.pooled,
+        '/v1/memory/big/a',
+        JSON.stringify({ value: texts[0].slice(0, MB - 100) }),
+        'PUT',
+      ),
+      post(services.pooled, '/v1/pii/detect', JSON.stringify({ text: texts[2] })),
     ]);
-    const loaded = await sampleHealth(base, load);
-    const results = await load;
-    expect(results.map((r) => r.status)).toEqual([201, 201, 200, 200]);
-    expect(json(results[0]).pii.action).toBe('redacted');
-    expect(json(results[2]).entities).toHaveLength(expected[2].entities.length);
-    expectLoopFree(loaded, quiet, 'put ×2 + detect ×2');
-  }, 180_000);
+    expect(results.map((r) => r.status)).toEqual([201, 200]);
+    expect(json(results[0]).pii).toEqual({
+      action: 'redacted',
+      entities: applyPii(texts[0].slice(0, MB - 100), 'redact').summary,
+    });
+    const stored = await fetch(`${services.pooled}/v1/memory/big/a`, { headers: auth });
+    expect(((await stored.json()) as { value: string }).value).toBe(
+      applyPii(texts[0].slice(0, MB - 100), 'redact').text,
+    );
+    expect(json(results[1])).toEqual({
+      mode: 'detect',
+      action: 'detected',
+      entities: applyPii(texts[2], 'detect').entities,
+      summary: expected[2].summary,
+    });
+  }, 120_000);
 
   it('a text beyond the per-request cap is 413 in the envelope, before any scan', async () => {
-    const res = await post('/v1/pii/detect', JSON.stringify({ text: 'a'.repeat(1_000_001) }));
+    const res = await post(
+      services.pooled,
+      '/v1/pii/detect',
+      JSON.stringify({ text: 'a'.repeat(1_000_001) }),
+    );
     expect({ status: res.status, error: json(res).error }).toEqual({
       status: 413,
       error: {
@@ -150,26 +194,29 @@ describe(`PII work off the event loop (built services, ${SERVICES_LABEL})`, () =
 describe(`router prompt PII policy off the event loop (built router, ${SERVICES_LABEL})`, () => {
   const prompts = [5, 6, 7, 8].map((seed) => mixedPiiText(MB, seed));
   let testEnv: TestEnv;
-  let proc: RunningProcess | undefined;
-  let base: string;
+  const procs: RunningProcess[] = [];
+  const services = { pooled: '', loopBound: '' };
   let auth: Record<string, string>;
 
   beforeAll(async () => {
     testEnv = await createTestEnv({ LOG_LEVEL: 'WARNING' });
-    ({ proc, base } = await startService('router', testEnv.env));
+    const pooled = await startService('router', testEnv.env, workers);
+    const twin = await startService('router', testEnv.env, '0');
+    procs.push(pooled.proc, twin.proc);
+    Object.assign(services, { pooled: pooled.base, loopBound: twin.base });
     auth = {
       authorization: `Bearer ${readDevCredentials(testEnv.dataDir).api_key}`,
       'content-type': 'application/json',
     };
-    const limits = await fetch(`${base}/v1/admin/limits`, {
+    const limits = await fetch(`${pooled.base}/v1/admin/limits`, {
       method: 'PUT',
       headers: auth,
       body: JSON.stringify({ pii_mode: 'redact' }),
     });
     expect(limits.status).toBe(200);
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
-    await stopProcess(proc);
+    await Promise.all(procs.map((p) => stopProcess(p)));
     await testEnv?.cleanup();
   });
 
@@ -177,24 +224,29 @@ describe(`router prompt PII policy off the event loop (built router, ${SERVICES_
     const bodies = prompts.map((content) =>
       JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content }] }),
     );
-    const quiet = await quietP99(base);
-    const load = Promise.all(
-      bodies.map((body) =>
-        fetch(`${base}/v1/chat/completions`, {
-          method: 'POST',
-          headers: auth,
-          body,
-          signal: AbortSignal.timeout(60_000),
-        }).then(async (res) => ({
-          status: res.status,
-          pii: res.headers.get('x-atp-pii'),
-          body: await res.text(),
-        })),
-      ),
+    await expectLoopFree(
+      'chat ×4',
+      async (base) => {
+        const load = Promise.all(
+          bodies.map((body) =>
+            fetch(`${base}/v1/chat/completions`, {
+              method: 'POST',
+              headers: auth,
+              body,
+              signal: AbortSignal.timeout(120_000),
+            }).then(async (res) => ({
+              status: res.status,
+              pii: res.headers.get('x-atp-pii'),
+              body: await res.text(),
+            })),
+          ),
+        );
+        const sampled = await sampleHealth(base, load);
+        const results = await load;
+        expect(results.map((r) => [r.status, r.pii])).toEqual(Array(4).fill([200, 'redacted']));
+        return sampled;
+      },
+      services,
     );
-    const loaded = await sampleHealth(base, load);
-    const results = await load;
-    expect(results.map((r) => [r.status, r.pii])).toEqual(Array(4).fill([200, 'redacted']));
-    expectLoopFree(loaded, quiet, 'chat ×4');
-  }, 180_000);
+  }, 300_000);
 });
