@@ -53,11 +53,11 @@ async function quietP99(base: string): Promise<Sampled> {
 
 /**
  * The bound: 50 ms (the issue's target) above what /health takes on this box with no PII load at
- * all (the baseline absorbs the scheduler noise of a shared machine). On a box so loaded that
- * /health alone has a p99 over 25 ms, 50 ms of headroom measures the neighbours, not the
- * service: there the same load is replayed against a twin process with the scan on its event
- * loop (ATP_PII_WORKERS=0), and the pooled p99 must be under a third of the twin's. Either way,
- * code that scans on the loop fails (the ratio is then about 1).
+ * all (the baseline absorbs the scheduler noise of a shared machine), OR under a third of the
+ * p99 of a twin process that scans on its event loop (ATP_PII_WORKERS=0) under the same load:
+ * on this 2-core box shared by a dozen test runs, the neighbours alone can push /health past
+ * 50 ms, and the twin measures what the box does to loop-bound code right now. Code that scans on
+ * the loop fails both: its p99 is whole scans (seconds here), the twin's ratio about 1.
  */
 async function expectLoopFree(
   label: string,
@@ -66,15 +66,13 @@ async function expectLoopFree(
 ): Promise<void> {
   const quiet = await quietP99(services.pooled);
   const loaded = await run(services.pooled);
-  const line = `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms)`;
-  if (quiet.p99 <= 25) {
-    process.stdout.write(`${line}\n`);
-    expect(loaded.p99).toBeLessThanOrEqual(50 + quiet.p99);
-    return;
-  }
   const twin = await run(services.loopBound);
-  process.stdout.write(`${line}; loaded box, twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`);
-  expect(loaded.p99).toBeLessThan(twin.p99 / 3);
+  process.stdout.write(
+    `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ` +
+      `${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms); ` +
+      `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`,
+  );
+  expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 3));
 }
 
 async function startService(
