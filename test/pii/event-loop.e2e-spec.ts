@@ -53,11 +53,12 @@ async function quietP99(base: string): Promise<Sampled> {
 
 /**
  * The bound: 50 ms (the issue's target) above what /health takes on this box with no PII load at
- * all (the baseline absorbs the scheduler noise of a shared machine), OR under a third of the
+ * all (the baseline absorbs the scheduler noise of a shared machine), OR under half of the
  * p99 of a twin process that scans on its event loop (ATP_PII_WORKERS=0) under the same load:
  * on this 2-core box shared by a dozen test runs, the neighbours alone can push /health past
  * 50 ms, and the twin measures what the box does to loop-bound code right now. Code that scans on
- * the loop fails both: its p99 is whole scans (seconds here), the twin's ratio about 1.
+ * the loop fails both: its p99 is whole scans (seconds here), and its ratio to the twin was
+ * 1.1–1.3 in the runs that checked this (the pool's: 3–10).
  */
 async function expectLoopFree(
   label: string,
@@ -72,7 +73,7 @@ async function expectLoopFree(
       `${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms); ` +
       `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`,
   );
-  expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 3));
+  expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 2));
 }
 
 async function startService(
