@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './load-config';
 import { parseKeyRing } from './key-ring';
@@ -77,6 +77,18 @@ describe('loadConfig', () => {
     ]);
     expect(problemsOf(() => loadConfig('router', { ...redis, ATP_ROUTER_WORKERS: 'many' }))).toEqual([
       expect.stringMatching(/^ATP_ROUTER_WORKERS must be a number or auto/),
+    ]);
+  });
+
+  it('ATP_PII_WORKERS: min(2, CPUs) by default on both services, 0 allowed, no words', () => {
+    const cpus = Math.min(2, availableParallelism());
+    expect(loadConfig('router', { ATP_DATA_DIR: dir }).env.ATP_PII_WORKERS).toBe(cpus);
+    expect(loadConfig('memory-gateway', { ATP_DATA_DIR: dir }).env.ATP_PII_WORKERS).toBe(cpus);
+    expect(
+      loadConfig('memory-gateway', { ATP_DATA_DIR: dir, ATP_PII_WORKERS: '0' }).env.ATP_PII_WORKERS,
+    ).toBe(0);
+    expect(problemsOf(() => loadConfig('router', { ATP_DATA_DIR: dir, ATP_PII_WORKERS: 'many' }))).toEqual([
+      expect.stringMatching(/^ATP_PII_WORKERS must be a number of threads/),
     ]);
   });
 

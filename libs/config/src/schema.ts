@@ -126,6 +126,19 @@ export const commonEnvShape = {
       .max(64 * 1024 * 1024)
       .default(4 * 1024 * 1024),
   ),
+  /**
+   * Worker threads that run PII detection of large texts and values (memory values, the PII API,
+   * prompts) off the event loop; 0 runs it on the loop. Default: min(2, CPUs).
+   */
+  ATP_PII_WORKERS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message: 'must be a number of threads (0 = none)' })
+      .int()
+      .min(0)
+      .max(32)
+      .default(Math.min(2, availableParallelism())),
+  ),
   /** Seconds SIGTERM waits for in-flight requests before closing anyway (Cloud Run gives 10). */
   ATP_SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(3600).default(8)),
 } as const;

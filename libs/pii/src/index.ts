@@ -12,6 +12,9 @@ export {
   HASH_HEX_LENGTH,
 } from './operators';
 export { applyPiiToJson, MAX_JSON_DEPTH } from './json';
+export { searchableWithoutPlaceholders } from './placeholders';
+export { PiiPool, PiiPoolBusyError, PII_INLINE_BELOW_CHARS, type PiiPoolOptions } from './pool/pii-pool';
+export type { EntitiesAs } from './pool/pii-job';
 export { resolvePiiMode, DEFAULT_PII_MODE, type PiiModeSources } from './mode';
 export {
   isLuhnValid,

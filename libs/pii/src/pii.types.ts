@@ -66,6 +66,8 @@ export interface PiiResult {
   /** True only for mode `block` with at least one finding: the caller answers 422. */
   blocked: boolean;
   summary: PiiTypeCount[];
+  /** The PII API's response body as UTF-8 JSON, when PiiPool was asked for it (entities then empty). */
+  response?: Uint8Array;
 }
 
 /** A finding inside a JSON value; `path` is an RFC 6901 JSON Pointer to the string holding it. */

@@ -36,8 +36,11 @@ export function hasCardIssuerPrefix(digits: string): boolean {
   if (p2 === 34 || p2 === 37) return len === 15;
   if (p4 === 6011 || p2 === 65 || (p3 >= 644 && p3 <= 649)) return len >= 16 && len <= 19;
   if (p4 >= 3528 && p4 <= 3589) return len >= 16 && len <= 19;
-  if (p2 === 36 || p2 === 38 || (p3 >= 300 && p3 <= 305)) return len >= 14 && len <= 19;
-  if (p2 === 62) return len >= 16 && len <= 19;
+  if (p2 === 36 || p2 === 38 || p2 === 39 || p4 === 3095 || (p3 >= 300 && p3 <= 305)) {
+    return len >= 14 && len <= 19;
+  }
+  // UnionPay: 62, and 8100–8171 since 2016.
+  if (p2 === 62 || (p4 >= 8100 && p4 <= 8171)) return len >= 16 && len <= 19;
   if (p2 === 50 || (p2 >= 56 && p2 <= 69)) return len >= 12 && len <= 19;
   return false;
 }

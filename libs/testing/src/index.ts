@@ -4,3 +4,4 @@ export * from './echo.fixture';
 export * from './service-basics';
 export * from './processes';
 export * from './own-services';
+export * from './pii-text.fixture';

@@ -5,6 +5,7 @@ import { GatewayCryptoModule } from '../crypto/gateway-crypto.module';
 import { PiiPolicy } from '../pii/pii-policy.service';
 import { PiiController } from '../pii/pii.controller';
 import { PiiService } from '../pii/pii.service';
+import { PiiWorkers } from '../pii/pii-workers';
 import { MemoriesController } from './memories.controller';
 import { MemoriesService } from './memories.service';
 import { MemoryAudit } from './memory-audit';
@@ -47,6 +48,7 @@ import { NamespaceSettingsService } from './namespace-settings.service';
     NamespaceSettingsService,
     MemorySweeper,
     PiiService,
+    PiiWorkers,
   ],
   exports: [MemorySettings, MemorySweeper, GatewayCryptoModule],
 })

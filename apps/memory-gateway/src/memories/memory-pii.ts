@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { AtpError } from '@app/common';
 import { TenantCrypto } from '@app/crypto';
-import { applyPiiToJson, type PiiAction, PiiError, type PiiMode, type PiiTypeCount } from '@app/pii';
+import {
+  type PiiAction,
+  type PiiEntity,
+  PiiError,
+  type PiiJsonResult,
+  type PiiMode,
+  type PiiTypeCount,
+} from '@app/pii';
 import { PiiPolicy } from '../pii/pii-policy.service';
+import { PiiWorkers } from '../pii/pii-workers';
 import type { Caller } from './caller';
 import { MemoryAudit } from './memory-audit';
 import { piiBlocked } from './memory.errors';
@@ -34,12 +42,13 @@ export class MemoryPii {
     private readonly crypto: TenantCrypto,
     private readonly audit: MemoryAudit,
     private readonly metrics: MemoryMetrics,
+    private readonly workers: PiiWorkers,
   ) {}
 
   async handle(caller: Caller, at: RecordLocation, content: WriteContent): Promise<HandledContent> {
     const mode = await this.policy.modeFor({ ...at, keyPiiMode: caller.keyPiiMode });
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(at.tenantId) : undefined;
-    const result = applyJson(content, mode, hmacKey);
+    const result = await this.applyJson(content, mode, hmacKey);
     const resourceId = `${at.namespace}/${at.key}`;
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
@@ -55,25 +64,48 @@ export class MemoryPii {
     return { content: result.value as WriteContent, mode, action: result.action, summary: result.summary };
   }
 
-  /** Search queries go through the same mode, so a hashed value is found by the same input. */
+  /**
+   * The query as the index sees values under the same mode:
+   * - `off` and `detect` store text unchanged, so the query stays unchanged;
+   * - `hash`: PII becomes its keyed digest, so the same value (and only it) is found;
+   * - `redact`, `mask`, `block`: PII is dropped from the query. Stored values hold no such PII,
+   *   and turning it into a placeholder (or a mask's last four digits) would match every record
+   *   that held some other value of that type.
+   */
   async handleQuery(tenantId: string, namespace: string, caller: Caller, query: string): Promise<string> {
     const mode = await this.policy.modeFor({ tenantId, namespace, keyPiiMode: caller.keyPiiMode });
-    // `block` stores no PII: PII in a query can match nothing, so drop it as redact does.
-    // `detect` stores the text unchanged, so the query is left unchanged too.
-    const applied: PiiMode = mode === 'block' ? 'redact' : mode === 'detect' ? 'off' : mode;
-    if (applied === 'off') return query;
-    const hmacKey = applied === 'hash' ? await this.crypto.piiHashKey(tenantId) : undefined;
-    return applyJson(query, applied, hmacKey).value as string;
+    if (mode === 'off' || mode === 'detect') return query;
+    if (mode === 'hash') {
+      const hmacKey = await this.crypto.piiHashKey(tenantId);
+      return (await this.workers.apply(query, 'hash', { hmacKey })).text;
+    }
+    return withoutEntities(query, (await this.workers.apply(query, 'detect')).entities);
+  }
+
+  private async applyJson(
+    value: unknown,
+    mode: PiiMode,
+    hmacKey: Buffer | undefined,
+  ): Promise<PiiJsonResult> {
+    try {
+      // Only the summary is stored and audited: no entity objects cross back to this loop.
+      return await this.workers.applyJson(value, mode, { hmacKey }, 'none');
+    } catch (err) {
+      if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
+        throw AtpError.badRequest('value_too_deep', err.message, 'value');
+      }
+      throw err;
+    }
   }
 }
 
-function applyJson(value: unknown, mode: PiiMode, hmacKey: Buffer | undefined) {
-  try {
-    return applyPiiToJson(value, mode, { hmacKey });
-  } catch (err) {
-    if (err instanceof PiiError && err.code === 'PII_JSON_TOO_DEEP') {
-      throw AtpError.badRequest('value_too_deep', err.message, 'value');
-    }
-    throw err;
+/** Each finding replaced by a space, so the words around it stay apart. */
+function withoutEntities(text: string, entities: readonly PiiEntity[]): string {
+  let out = '';
+  let cursor = 0;
+  for (const e of entities) {
+    out += `${text.slice(cursor, e.start)} `;
+    cursor = e.end;
   }
+  return out + text.slice(cursor);
 }

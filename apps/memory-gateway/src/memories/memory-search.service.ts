@@ -34,15 +34,17 @@ export class MemorySearchService {
       'memory.search',
       { namespace: ns, key: null },
       async () => {
-        const query = await this.pii.handleQuery(caller.tenantId, ns, caller, body.query);
-        const tokens = await this.codec.queryTokens(caller.tenantId, query);
-        if (!tokens.length) {
+        if (!this.codec.hasSearchableWords(body.query)) {
           throw AtpError.badRequest(
             'invalid_query',
             'query has no searchable words (words are letters or digits, at least 2 characters)',
             'query',
           );
         }
+        const query = await this.pii.handleQuery(caller.tenantId, ns, caller, body.query);
+        const tokens = await this.codec.queryTokens(caller.tenantId, query);
+        // Only PII (dropped, see MemoryPii.handleQuery) or placeholders: nothing can match it.
+        if (!tokens.length) return { value: { results: [] }, status: 200 };
         const tags = await this.codec.tagHashes(caller.tenantId, body.tags ?? []);
         const hits = await this.repository.searchRecords({
           tenantId: caller.tenantId,

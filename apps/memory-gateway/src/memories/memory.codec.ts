@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataKeyDestroyedError, DecryptionError, TenantCrypto } from '@app/crypto';
+import { DataKeyDestroyedError, DecryptionError, normalizeTokens, TenantCrypto } from '@app/crypto';
+import { searchableWithoutPlaceholders } from '@app/pii';
 import { DataKeyRepository } from '../crypto/data-key.repository';
 import type { RecordLocation, StoredRecord } from './memory.types';
 
@@ -25,6 +26,7 @@ export interface SealedRecord {
 
 const ATTRS_SUFFIX = '#attrs';
 const MAX_SEARCH_TEXT = 200_000;
+const QUERY_TOKENS = 64;
 
 /**
  * Turns plaintext into what is stored and back: values and attributes sealed with the tenant's
@@ -93,14 +95,25 @@ export class MemoryCodec {
     }
   }
 
-  /** Keyed hashes of the normalised words of every string and number in the value. */
+  /**
+   * Keyed hashes of the normalised words of every string and number in the value. PII
+   * placeholders are not words (`<EMAIL>` would match every query that held any email); a hash
+   * placeholder counts as its digest alone.
+   */
   searchTokens(tenantId: string, value: unknown): Promise<string[]> {
-    return this.crypto.blindIndex(tenantId, searchableText(value));
+    return this.crypto.blindIndex(tenantId, searchableWithoutPlaceholders(searchableText(value)));
   }
 
-  /** Keyed hashes of a search query's words (same normalisation and key as the stored index). */
+  /** Keyed hashes of a search query's words (same normalisation, placeholder rule and key as the index). */
   queryTokens(tenantId: string, query: string): Promise<string[]> {
-    return this.crypto.blindIndex(tenantId, query, { maxTokens: 64 });
+    return this.crypto.blindIndex(tenantId, searchableWithoutPlaceholders(query), {
+      maxTokens: QUERY_TOKENS,
+    });
+  }
+
+  /** Whether a query has any word at all, before PII handling (else it is a 400, not "no match"). */
+  hasSearchableWords(query: string): boolean {
+    return normalizeTokens(query, { maxTokens: 1 }).length > 0;
   }
 
   /**

@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@app/auth';
 import { type Caller, CurrentCaller } from '../memories/caller';
-import { type PiiResponseDto, PiiTextDto } from './pii.dto';
+import { PiiResponseDto, PiiTextDto } from './pii.dto';
 import { PiiService } from './pii.service';
 
 @ApiTags('pii')
@@ -13,17 +13,22 @@ export class PiiController {
 
   @Post('detect')
   @HttpCode(200)
+  @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOkResponse({ type: PiiResponseDto })
   @ApiOperation({
     summary: 'Finds PII and secrets in a text: types, offsets, scores (never the matched text)',
   })
-  detect(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<PiiResponseDto> {
+  /** The body comes serialized from PiiService (see there); its shape is PiiResponseDto. */
+  detect(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<Buffer> {
     return this.pii.apply(caller, body.text, body.mode ?? 'detect', false);
   }
 
   @Post('redact')
   @HttpCode(200)
+  @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOkResponse({ type: PiiResponseDto })
   @ApiOperation({ summary: 'Returns the text with PII redacted (or masked / hashed with the tenant key)' })
-  redact(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<PiiResponseDto> {
+  redact(@CurrentCaller() caller: Caller, @Body() body: PiiTextDto): Promise<Buffer> {
     return this.pii.apply(caller, body.text, body.mode ?? 'redact', true);
   }
 }

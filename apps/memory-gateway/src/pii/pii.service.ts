@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TenantCrypto } from '@app/crypto';
-import { applyPii, type PiiMode } from '@app/pii';
+import { AtpError } from '@app/common';
+import type { PiiMode } from '@app/pii';
 import type { Caller } from '../memories/caller';
 import { MemoryAudit } from '../memories/memory-audit';
 import { piiBlocked } from '../memories/memory.errors';
 import { MemoryMetrics } from '../memories/memory.metrics';
-import type { PiiResponseDto } from './pii.dto';
+import { PII_TEXT_MAX_CHARS } from './pii.dto';
+import { PiiWorkers } from './pii-workers';
 
 /** The PII API: detection and redaction of a text, with the tenant's key for mode `hash`. */
 @Injectable()
@@ -14,11 +16,31 @@ export class PiiService {
     private readonly crypto: TenantCrypto,
     private readonly audit: MemoryAudit,
     private readonly metrics: MemoryMetrics,
+    private readonly workers: PiiWorkers,
   ) {}
 
-  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<PiiResponseDto> {
+  /**
+   * The response body, already serialized: a megabyte of text holds tens of thousands of
+   * findings, and turning them into objects and back into JSON on the event loop would stall it
+   * as the scan did (the worker serializes them).
+   */
+  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<Buffer> {
+    // The work per request is capped: detection is linear, ~0.2 s per MiB on a worker thread.
+    if (text.length > PII_TEXT_MAX_CHARS) {
+      throw new AtpError(
+        413,
+        'text_too_large',
+        `text has ${text.length} characters; at most ${PII_TEXT_MAX_CHARS} are scanned per request`,
+        { param: 'text' },
+      );
+    }
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(caller.tenantId) : undefined;
-    const result = applyPii(text, mode, { hmacKey });
+    const result = await this.workers.apply(
+      text,
+      mode,
+      { hmacKey },
+      returnText ? 'response+text' : 'response',
+    );
     if (result.summary.length) {
       this.metrics.pii(result.summary, result.action);
       this.audit.record(caller, {
@@ -31,12 +53,7 @@ export class PiiService {
       });
     }
     if (result.blocked) throw piiBlocked(result.summary);
-    return {
-      ...(returnText ? { text: result.text } : {}),
-      mode,
-      action: result.action,
-      entities: result.entities.map((e) => ({ type: e.type, start: e.start, end: e.end, score: e.score })),
-      summary: result.summary.map((s) => ({ type: s.type, count: s.count })),
-    };
+    const body = result.response!;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
 }

@@ -68,7 +68,7 @@ export class ChatAdmission {
     try {
       const policy = await this.governance.policy(principal);
       this.governance.assertModelAllowed(policy, raw.model);
-      const pii = this.governance.chatPrompt(principal, policy, raw, ctx);
+      const pii = await this.governance.chatPrompt(principal, policy, raw, ctx);
       reply.header('x-atp-pii', pii.action);
       const headers: Record<string, string> = { 'x-atp-pii': pii.action };
       const { body, session } = await this.withSession(pii.body, req, headers);

@@ -54,7 +54,7 @@ export class EmbeddingsService {
     try {
       const policy = await this.governance.policy(principal);
       this.governance.assertModelAllowed(policy, raw.model);
-      const pii = this.governance.embeddingInput(principal, policy, raw, ctx);
+      const pii = await this.governance.embeddingInput(principal, policy, raw, ctx);
       reply.header('x-atp-pii', pii.action);
       const body = pii.body;
       const plan = await this.routing.plan(body.model, 'embedding');

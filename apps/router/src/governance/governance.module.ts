@@ -8,6 +8,7 @@ import { GOVERNANCE_STORE, type GovernanceStore } from './governance.types';
 import { GovernanceService } from './governance.service';
 import { MemoryGovernanceStore } from './memory-governance.store';
 import { RedisGovernanceStore } from './redis-governance.store';
+import { PiiWorkers } from './pii-workers';
 import { SessionMemoryClient } from './session-memory.client';
 import { TenantLimitsCache } from './tenant-limits.cache';
 
@@ -29,6 +30,7 @@ import { TenantLimitsCache } from './tenant-limits.cache';
     AdmissionService,
     CallAuditService,
     GovernanceService,
+    PiiWorkers,
     SessionMemoryClient,
   ],
   exports: [

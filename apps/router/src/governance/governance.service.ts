@@ -8,6 +8,7 @@ import { CallAuditService } from './call-audit.service';
 import { governanceMetrics } from './governance.metrics';
 import { allowLists, modelAllowed } from './model-access';
 import { applyEmbeddingPii, applyPromptPii, type PromptPiiMode, type PromptPiiResult } from './prompt-pii';
+import { PiiWorkers } from './pii-workers';
 import { TenantLimitsCache } from './tenant-limits.cache';
 
 /** The limits that apply to one request: the tenant's and, for an API key, the key's own. */
@@ -34,7 +35,11 @@ export class GovernanceService {
     private readonly limits: TenantLimitsCache,
     private readonly audit: CallAuditService,
     @Inject(CATALOG) private readonly catalog: Catalog,
+    private readonly pii: PiiWorkers,
   ) {}
+
+  /** Large prompts are scanned on worker threads, off the event loop (the policy needs only counts). */
+  private readonly scan = (text: string, mode: 'redact' | 'block') => this.pii.apply(text, mode, {}, 'none');
 
   async policy(principal: Principal): Promise<RequestPolicy> {
     const tenant = await this.limits.get(principal.tenantId);
@@ -76,23 +81,24 @@ export class GovernanceService {
   }
 
   /** @throws AtpError 422 pii_blocked (audited as pii.blocked) */
-  chatPrompt(
+  async chatPrompt(
     principal: Principal,
     policy: RequestPolicy,
     body: ChatRequest,
     ctx: RequestContext,
-  ): PromptPiiResult<ChatRequest> {
-    return this.enforce(principal, applyPromptPii(body, policy.piiMode), ctx, 'chat');
+  ): Promise<PromptPiiResult<ChatRequest>> {
+    return this.enforce(principal, await applyPromptPii(body, policy.piiMode, this.scan), ctx, 'chat');
   }
 
   /** @throws AtpError 422 pii_blocked (audited as pii.blocked) */
-  embeddingInput(
+  async embeddingInput(
     principal: Principal,
     policy: RequestPolicy,
     body: EmbeddingRequest,
     ctx: RequestContext,
-  ): PromptPiiResult<EmbeddingRequest> {
-    return this.enforce(principal, applyEmbeddingPii(body, policy.piiMode), ctx, 'embeddings');
+  ): Promise<PromptPiiResult<EmbeddingRequest>> {
+    const result = await applyEmbeddingPii(body, policy.piiMode, this.scan);
+    return this.enforce(principal, result, ctx, 'embeddings');
   }
 
   private enforce<T>(

@@ -13,13 +13,13 @@ const body = (): ChatRequest =>
   }) as ChatRequest;
 
 describe('prompt PII policy', () => {
-  it('off passes the body through untouched', () => {
+  it('off passes the body through untouched', async () => {
     const b = body();
-    expect(applyPromptPii(b, 'off')).toEqual({ body: b, action: 'off', summary: [] });
+    expect(await applyPromptPii(b, 'off')).toEqual({ body: b, action: 'off', summary: [] });
   });
-  it('redact rewrites every message text and counts by type, without mutating the input', () => {
+  it('redact rewrites every message text and counts by type, without mutating the input', async () => {
     const b = body();
-    const r = applyPromptPii(b, 'redact');
+    const r = await applyPromptPii(b, 'redact');
     expect(r.action).toBe('redacted');
     const text = JSON.stringify(r.body.messages);
     expect(text).not.toContain('jane.doe@example.com');
@@ -31,13 +31,13 @@ describe('prompt PII policy', () => {
     ]);
     expect(JSON.stringify(b.messages)).toContain('jane.doe@example.com');
   });
-  it('block leaves the body as it is and reports blocked; clean prompts are none', () => {
-    expect(applyPromptPii(body(), 'block').action).toBe('blocked');
+  it('block leaves the body as it is and reports blocked; clean prompts are none', async () => {
+    expect((await applyPromptPii(body(), 'block')).action).toBe('blocked');
     const clean = { model: 'x', messages: [{ role: 'user', content: 'hello' }] } as ChatRequest;
-    expect(applyPromptPii(clean, 'block')).toEqual({ body: clean, action: 'none', summary: [] });
+    expect(await applyPromptPii(clean, 'block')).toEqual({ body: clean, action: 'none', summary: [] });
   });
-  it('applies to embedding inputs too', () => {
-    const r = applyEmbeddingPii({ model: 'e', input: ['ok', 'write to a@b.example.org'] }, 'redact');
+  it('applies to embedding inputs too', async () => {
+    const r = await applyEmbeddingPii({ model: 'e', input: ['ok', 'write to a@b.example.org'] }, 'redact');
     expect(r.action).toBe('redacted');
     expect(r.body.input).toEqual(['ok', 'write to <EMAIL>']);
   });

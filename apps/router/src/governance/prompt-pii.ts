@@ -1,4 +1,4 @@
-import { applyPii, type PiiTypeCount } from '@app/pii';
+import { applyPii, type PiiResult, type PiiTypeCount } from '@app/pii';
 import type { ChatRequest, EmbeddingRequest } from '@app/providers';
 
 export type PromptPiiMode = 'off' | 'redact' | 'block';
@@ -12,6 +12,11 @@ export interface PromptPiiResult<T> {
   /** Entity types and counts only, never the text. */
   summary: PiiTypeCount[];
 }
+
+/** Runs the PII library on one text: inline by default, on worker threads in the service. */
+export type PromptScan = (text: string, mode: 'redact' | 'block') => Promise<PiiResult>;
+
+const inlineScan: PromptScan = (text, mode) => Promise.resolve(applyPii(text, mode));
 
 function merge(into: Map<string, number>, summary: readonly PiiTypeCount[]): void {
   for (const s of summary) into.set(s.type, (into.get(s.type) ?? 0) + s.count);
@@ -31,44 +36,54 @@ function finish<T>(body: T, found: Map<string, number>, mode: PromptPiiMode): Pr
  * they are (they are code, and rewriting them breaks the call). A new body is returned; the
  * input is never mutated.
  */
-export function applyPromptPii(body: ChatRequest, mode: PromptPiiMode): PromptPiiResult<ChatRequest> {
+export async function applyPromptPii(
+  body: ChatRequest,
+  mode: PromptPiiMode,
+  scanText: PromptScan = inlineScan,
+): Promise<PromptPiiResult<ChatRequest>> {
   if (mode === 'off') return { body, action: 'off', summary: [] };
   const piiMode = mode === 'block' ? 'block' : 'redact';
   const found = new Map<string, number>();
-  const scan = (text: string): string => {
-    const r = applyPii(text, piiMode);
+  const scan = async (text: string): Promise<string> => {
+    const r = await scanText(text, piiMode);
     merge(found, r.summary);
     return r.text;
   };
-  const messages = body.messages.map((m) => {
-    const content = m.content;
-    if (typeof content === 'string') return { ...m, content: scan(content) };
-    if (Array.isArray(content)) {
-      return { ...m, content: content.map((p) => (p.type === 'text' ? { ...p, text: scan(p.text) } : p)) };
-    }
-    return m;
-  }) as ChatRequest['messages'];
+  const messages = (await Promise.all(
+    body.messages.map(async (m) => {
+      const content = m.content;
+      if (typeof content === 'string') return { ...m, content: await scan(content) };
+      if (Array.isArray(content)) {
+        const parts = await Promise.all(
+          content.map(async (p) => (p.type === 'text' ? { ...p, text: await scan(p.text) } : p)),
+        );
+        return { ...m, content: parts };
+      }
+      return m;
+    }),
+  )) as ChatRequest['messages'];
   return finish(found.size && mode === 'redact' ? { ...body, messages } : body, found, mode);
 }
 
 /** The same policy on embedding inputs (token-id inputs carry no text and pass as they are). */
-export function applyEmbeddingPii(
+export async function applyEmbeddingPii(
   body: EmbeddingRequest,
   mode: PromptPiiMode,
-): PromptPiiResult<EmbeddingRequest> {
+  scanText: PromptScan = inlineScan,
+): Promise<PromptPiiResult<EmbeddingRequest>> {
   if (mode === 'off') return { body, action: 'off', summary: [] };
   const piiMode = mode === 'block' ? 'block' : 'redact';
   const found = new Map<string, number>();
-  const scan = (text: string): string => {
-    const r = applyPii(text, piiMode);
+  const scan = async (text: string): Promise<string> => {
+    const r = await scanText(text, piiMode);
     merge(found, r.summary);
     return r.text;
   };
   const input = body.input;
   const next =
     typeof input === 'string'
-      ? scan(input)
-      : (input as unknown[]).map((item) => (typeof item === 'string' ? scan(item) : item));
+      ? await scan(input)
+      : await Promise.all((input as unknown[]).map((item) => (typeof item === 'string' ? scan(item) : item)));
   return finish(
     found.size && mode === 'redact' ? ({ ...body, input: next } as EmbeddingRequest) : body,
     found,

@@ -3,8 +3,20 @@ import type { PiiEntity } from '../pii.types';
 import { isCreditCardNumber } from '../validators';
 import { entity, scan } from './detector';
 
-// 12–19 digits, optionally grouped by single spaces or dashes (4-4-4-4, 4-6-5 Amex, …).
-const CARD = /(?<![\w.\-/+,])\d(?:[ -]?\d){11,22}(?![\w]|[.,\-/]\d)/g;
+/**
+ * A card as people write it: 12–19 digits bare, or in groups joined by ONE kind of separator
+ * (space, no-break space, dash or dot): 4111 1111 1111 1111, 3782-822463-10005,
+ * 4111.1111.1111.1111, 6212 3456 7890 1234 569. The first group has at least 4 digits, so a run
+ * of single digits ("1 1 1 1 …") is never a candidate. Up to 8 groups: a card may run into an
+ * expiry or a second card, and validSpan keeps the valid prefix.
+ *
+ * Left: never inside a word, a longer number or a path (letters, digits, `_`, `+`, `/`), nor right
+ * after a digit and `.`, `-` or `:` (decimals, dashed ids, times). Punctuation and words around it
+ * are fine: `card:4111…`, `(5555-…)`, `"pan":"…"`, CSV commas, `no.4111…`.
+ * Right: never followed by a letter, digit or `_`.
+ */
+const CARD =
+  /(?<![\p{L}\p{N}_+/])(?<!\p{N}[.\-:])\d{4,19}(?:([ \u00A0.-])\d{1,8}(?:\1\d{1,8}){0,6})?(?![\p{L}\p{N}_])/gu;
 
 const RULE: ContextRule = {
   positive: words([
@@ -20,13 +32,16 @@ const RULE: ContextRule = {
     'jcb',
     'maestro',
     'unionpay',
+    'union pay',
     'diners',
     'cc',
     'ccn',
     'pan',
     'payment',
     'pay',
+    'paid',
     'charge',
+    'charged',
     'billing',
     'cvv',
     'cvc',
@@ -34,7 +49,22 @@ const RULE: ContextRule = {
     'expiry',
     'expires',
   ]),
-  negative: words([...IDENTIFIER_WORDS, 'imei', 'iccid', 'awb', 'waybill', 'barcode', 'ean', 'gtin', 'upc']),
+  negative: words([
+    ...IDENTIFIER_WORDS,
+    'imei',
+    'iccid',
+    'awb',
+    'waybill',
+    'barcode',
+    'ean',
+    'gtin',
+    'upc',
+    'phone',
+    'tel',
+    'fax',
+    'timestamp',
+    'epoch',
+  ]),
   boost: 0.15,
   penalty: 0.45,
 };
@@ -42,7 +72,7 @@ const RULE: ContextRule = {
 export function detectCreditCards(text: string): PiiEntity[] {
   const out: PiiEntity[] = [];
   scan(CARD, text, (m) => {
-    const span = validSpan(m[0]);
+    const span = validSpan(m[0], m[1]);
     if (!span) return m.index + m[0].length;
     const start = m.index;
     const end = start + span;
@@ -53,20 +83,21 @@ export function detectCreditCards(text: string): PiiEntity[] {
 }
 
 /**
- * A match may run into a following number ("4242 4242 4242 4242 1227"). Tries the whole match,
- * then shorter prefixes ending at a group boundary; one separator style per number.
- * Returns the length of the valid prefix, or 0.
+ * The longest valid card at the start of a candidate, in whole groups ("4242 4242 4242 4242 1227"
+ * → the first four). Returns its length in characters, or 0. A bare digit run never gives up
+ * trailing `.`/`-` groups: "4532015112830366-2" and "….5" are longer tokens, not cards.
  */
-function validSpan(raw: string): number {
-  const hasSpace = raw.includes(' ');
-  const hasDash = raw.includes('-');
-  let cut = raw.length;
-  while (cut > 0) {
-    const candidate = raw.slice(0, cut);
-    const mixed = hasSpace && hasDash && candidate.includes(' ') && candidate.includes('-');
-    const digits = candidate.replace(/[ -]/g, '');
-    if (!mixed && isCreditCardNumber(digits)) return cut;
-    cut = Math.max(candidate.lastIndexOf(' '), candidate.lastIndexOf('-'));
+function validSpan(raw: string, separator: string | undefined): number {
+  if (!separator) return isCreditCardNumber(raw) ? raw.length : 0;
+  const groups = raw.split(separator);
+  let digits = groups.join('');
+  let length = raw.length;
+  for (let n = groups.length; n >= 1; n--) {
+    if (n === 1 && separator !== ' ' && separator !== '\u00A0') return 0;
+    if (digits.length <= 19 && isCreditCardNumber(digits)) return length;
+    const last = groups[n - 1]!;
+    digits = digits.slice(0, digits.length - last.length);
+    length -= last.length + 1;
   }
   return 0;
 }

@@ -1,0 +1,251 @@
+import { applyPii } from '@app/pii';
+import {
+  createTestEnv,
+  freePort,
+  mixedPiiText,
+  type RunningProcess,
+  SERVICES_LABEL,
+  startProcess,
+  stopProcess,
+  type TestEnv,
+  waitForStatus,
+} from '@app/testing';
+import { readProcessEnv } from '@app/config';
+import { readDevCredentials } from '../auth-helpers';
+
+/**
+ * Heavy PII work never blocks the event loop (issue 15). Each built service (dist/, as deployed)
+ * runs in its own process; this process fires 4 concurrent requests carrying 1 MB of mixed PII
+ * and meanwhile asks GET /health every ~10 ms. With the PII scan on the service's event loop,
+ * /health waits for whole scans (p99 of 0.7 s and more); with the worker pool it answers at once.
+ *
+ * Run it with ATP_PII_WORKERS=0 in the environment to see the loop-bound behaviour fail it.
+ */
+const MB = 1_000_000;
+const workers = readProcessEnv().ATP_PII_WORKERS;
+
+interface Sampled {
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** GET /health back to back (10 ms apart) until `done` settles; latencies in ms. */
+async function sampleHealth(base: string, done: Promise<unknown>): Promise<Sampled> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  const latencies: number[] = [];
+  while (!finished) {
+    const started = performance.now();
+    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(30_000) });
+    await res.arrayBuffer();
+    latencies.push(performance.now() - started);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
+  return { p99: Math.round(p99), max: Math.round(latencies.at(-1) ?? 0), samples: latencies.length };
+}
+
+async function quietP99(base: string): Promise<Sampled> {
+  return sampleHealth(base, new Promise((r) => setTimeout(r, 1500)));
+}
+
+/**
+ * The bound: 50 ms (the issue's target) above what /health takes on this box with no PII load at
+ * all (the baseline absorbs the scheduler noise of a shared machine), OR under half of the
+ * p99 of a twin process that scans on its event loop (ATP_PII_WORKERS=0) under the same load:
+ * on this 2-core box shared by a dozen test runs, the neighbours alone can push /health past
+ * 50 ms, and the twin measures what the box does to loop-bound code right now. Code that scans on
+ * the loop fails both: its p99 is whole scans (seconds here), and its ratio to the twin was
+ * 1.1–1.3 in the runs that checked this (the pool's: 3–10).
+ */
+async function expectLoopFree(
+  label: string,
+  run: (base: string) => Promise<Sampled>,
+  services: { pooled: string; loopBound: string },
+): Promise<void> {
+  const quiet = await quietP99(services.pooled);
+  const loaded = await run(services.pooled);
+  const twin = await run(services.loopBound);
+  process.stdout.write(
+    `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ` +
+      `${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms); ` +
+      `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`,
+  );
+  expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 2));
+}
+
+async function startService(
+  app: 'memory-gateway' | 'router',
+  env: Record<string, string>,
+  piiWorkers: string | undefined,
+) {
+  const port = await freePort();
+  const proc = startProcess([`dist/apps/${app}/main.js`], {
+    ...env,
+    PORT: String(port),
+    ...(piiWorkers !== undefined ? { ATP_PII_WORKERS: piiWorkers } : {}),
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const status = await waitForStatus(`${base}/ready`, (s) => s === 200, 60_000);
+  if (status !== 200) throw new Error(`${app} did not become ready: ${proc.stderr.join('')}`);
+  return { proc, base };
+}
+
+describe(`PII work off the event loop (built services, ${SERVICES_LABEL})`, () => {
+  const texts = [1, 2, 3, 4].map((seed) => mixedPiiText(MB, seed));
+  const expected = texts.map((t) => applyPii(t, 'redact'));
+  let testEnv: TestEnv;
+  const procs: RunningProcess[] = [];
+  const services = { pooled: '', loopBound: '' };
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    testEnv = await createTestEnv({ LOG_LEVEL: 'WARNING' });
+    const pooled = await startService('memory-gateway', testEnv.env, workers);
+    const twin = await startService('memory-gateway', testEnv.env, '0');
+    procs.push(pooled.proc, twin.proc);
+    Object.assign(services, { pooled: pooled.base, loopBound: twin.base });
+    auth = {
+      authorization: `Bearer ${readDevCredentials(testEnv.dataDir).api_key}`,
+      'content-type': 'application/json',
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => stopProcess(p)));
+    await testEnv?.cleanup();
+  });
+
+  const post = (base: string, path: string, body: string, method = 'POST') =>
+    fetch(`${base}${path}`, { method, headers: auth, body, signal: AbortSignal.timeout(120_000) }).then(
+      async (res) => ({ status: res.status, body: await res.arrayBuffer() }),
+    );
+  const json = (r: { body: ArrayBuffer }) => JSON.parse(Buffer.from(r.body).toString('utf8'));
+
+  it('/health stays fast while 4 × 1 MB of mixed PII is redacted', async () => {
+    const bodies = texts.map((text) => JSON.stringify({ text }));
+    await expectLoopFree(
+      'redact ×4',
+      async (base) => {
+        const load = Promise.all(bodies.map((b) => post(base, '/v1/pii/redact', b)));
+        const sampled = await sampleHealth(base, load);
+        const results = await load;
+        expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        // The worker's answer is the library's, field for field.
+        results.forEach((r, i) => {
+          const body = json(r);
+          expect(body.text).toBe(expected[i].text);
+          expect(body.entities).toEqual(expected[i].entities);
+          expect(body.summary).toEqual(expected[i].summary);
+        });
+        return sampled;
+      },
+      services,
+    );
+  }, 300_000);
+
+  it('large memory values and /v1/pii/detect go through the workers with the same results', async () => {
+    const results = await Promise.all([
+      post(
+        services.pooled,
+        '/v1/memory/big/a',
+        JSON.stringify({ value: texts[0].slice(0, MB - 100) }),
+        'PUT',
+      ),
+      post(services.pooled, '/v1/pii/detect', JSON.stringify({ text: texts[2] })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([201, 200]);
+    expect(json(results[0]).pii).toEqual({
+      action: 'redacted',
+      entities: applyPii(texts[0].slice(0, MB - 100), 'redact').summary,
+    });
+    const stored = await fetch(`${services.pooled}/v1/memory/big/a`, { headers: auth });
+    expect(((await stored.json()) as { value: string }).value).toBe(
+      applyPii(texts[0].slice(0, MB - 100), 'redact').text,
+    );
+    expect(json(results[1])).toEqual({
+      mode: 'detect',
+      action: 'detected',
+      entities: applyPii(texts[2], 'detect').entities,
+      summary: expected[2].summary,
+    });
+  }, 120_000);
+
+  it('a text beyond the per-request cap is 413 in the envelope, before any scan', async () => {
+    const res = await post(
+      services.pooled,
+      '/v1/pii/detect',
+      JSON.stringify({ text: 'a'.repeat(1_000_001) }),
+    );
+    expect({ status: res.status, error: json(res).error }).toEqual({
+      status: 413,
+      error: {
+        message: expect.stringContaining('1000000'),
+        type: expect.any(String),
+        code: 'text_too_large',
+        param: 'text',
+      },
+    });
+  });
+});
+
+describe(`router prompt PII policy off the event loop (built router, ${SERVICES_LABEL})`, () => {
+  const prompts = [5, 6, 7, 8].map((seed) => mixedPiiText(MB, seed));
+  let testEnv: TestEnv;
+  const procs: RunningProcess[] = [];
+  const services = { pooled: '', loopBound: '' };
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    testEnv = await createTestEnv({ LOG_LEVEL: 'WARNING' });
+    const pooled = await startService('router', testEnv.env, workers);
+    const twin = await startService('router', testEnv.env, '0');
+    procs.push(pooled.proc, twin.proc);
+    Object.assign(services, { pooled: pooled.base, loopBound: twin.base });
+    auth = {
+      authorization: `Bearer ${readDevCredentials(testEnv.dataDir).api_key}`,
+      'content-type': 'application/json',
+    };
+    const limits = await fetch(`${pooled.base}/v1/admin/limits`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ pii_mode: 'redact' }),
+    });
+    expect(limits.status).toBe(200);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => stopProcess(p)));
+    await testEnv?.cleanup();
+  });
+
+  it('/health stays fast while 4 prompts of 1 MB mixed PII are redacted', async () => {
+    const bodies = prompts.map((content) =>
+      JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content }] }),
+    );
+    await expectLoopFree(
+      'chat ×4',
+      async (base) => {
+        const load = Promise.all(
+          bodies.map((body) =>
+            fetch(`${base}/v1/chat/completions`, {
+              method: 'POST',
+              headers: auth,
+              body,
+              signal: AbortSignal.timeout(120_000),
+            }).then(async (res) => ({
+              status: res.status,
+              pii: res.headers.get('x-atp-pii'),
+              body: await res.text(),
+            })),
+          ),
+        );
+        const sampled = await sampleHealth(base, load);
+        const results = await load;
+        expect(results.map((r) => [r.status, r.pii])).toEqual(Array(4).fill([200, 'redacted']));
+        return sampled;
+      },
+      services,
+    );
+  }, 300_000);
+});
