@@ -27,7 +27,10 @@ function ensureConsoleBuilt(): void {
   const index = join(ROOT, 'dist', 'apps', 'router', 'console', 'index.html');
   const sources = newestMtime(join(ROOT, 'apps', 'router', 'console-ui'));
   if (existsSync(index) && statSync(index).mtimeMs > sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
 }
 
 /**
@@ -59,13 +62,18 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     await page.goto(`${booted.url}/console#/${hash}`);
     await page.locator(ready).first().waitFor();
   };
-  const kpi = async (name: string) => Number(await page.locator(`[data-kpi="${name}"]`).getAttribute('data-value'));
+  const kpi = async (name: string) =>
+    Number(await page.locator(`[data-kpi="${name}"]`).getAttribute('data-value'));
   const apiOverview = async () =>
-    page.evaluate(async () => (await fetch('/console/api/overview')).json() as Promise<Record<string, never>>);
+    page.evaluate(
+      async () => (await fetch('/console/api/overview')).json() as Promise<Record<string, never>>,
+    );
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (the browser tests need Debian's Chromium)`);
+      throw new Error(
+        `${CHROMIUM} is missing: apt-get install -y chromium (the browser tests need Debian's Chromium)`,
+      );
     ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     upstream = await startFakeUpstream();
@@ -88,7 +96,8 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     page = await context.newPage();
     // The page must never fetch anything from outside the router.
     page.on('request', (r) => {
-      if (!r.url().startsWith(booted.url) && !r.url().startsWith('data:')) throw new Error(`external request ${r.url()}`);
+      if (!r.url().startsWith(booted.url) && !r.url().startsWith('data:'))
+        throw new Error(`external request ${r.url()}`);
     });
   }, 120_000);
   afterAll(async () => {
@@ -118,10 +127,15 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     expect(cookies.find((c) => c.name === 'atp_console')).toEqual(
       expect.objectContaining({ httpOnly: true, sameSite: 'Strict', path: '/console' }),
     );
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + document.cookie)).not.toContain('atp_');
+    expect(
+      await page.evaluate<string>('JSON.stringify({ ...localStorage }) + document.cookie'),
+    ).not.toContain('atp_');
 
     // The overview shows what the APIs return for the seeded usage.
-    const usage = await request(booted.url).get('/v1/usage').set('authorization', `Bearer ${devKey}`).expect(200);
+    const usage = await request(booted.url)
+      .get('/v1/usage')
+      .set('authorization', `Bearer ${devKey}`)
+      .expect(200);
     expect(usage.body.totals.requests).toBe(5);
     expect(await kpi('requests')).toBe(usage.body.totals.requests);
     expect(await kpi('tokens')).toBe(usage.body.totals.total_tokens);
@@ -169,7 +183,9 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     expect(await kpi('month_spend')).toBeCloseTo(spendBefore + cost, 10);
     expect(await kpi('requests')).toBe(6);
     await open('keys', 'tr[data-key-name="browser-key"]');
-    expect(Number(await page.locator('tr[data-key-name="browser-key"] [data-spend]').getAttribute('data-spend'))).toBeCloseTo(cost, 10);
+    expect(
+      Number(await page.locator('tr[data-key-name="browser-key"] [data-spend]').getAttribute('data-spend')),
+    ).toBeCloseTo(cost, 10);
 
     // Revoke it, with confirmation; the next call with it fails.
     await page.getByRole('button', { name: 'Revoke browser-key' }).click();
@@ -181,7 +197,9 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     await open('limits', 'form[aria-labelledby="limits-title"]');
     await page.getByLabel('Requests per minute').fill('-1');
     await page.getByRole('button', { name: 'Save limits' }).click();
-    await expect(page.locator('#limits-status [role="alert"]').textContent()).resolves.toContain('whole number');
+    await expect(page.locator('#limits-status [role="alert"]').textContent()).resolves.toContain(
+      'whole number',
+    );
     await page.getByLabel('Requests per minute').fill('2');
     await page.getByRole('button', { name: 'Save limits' }).click();
     await page.locator('#limits-status [role="status"]').waitFor();
@@ -191,7 +209,11 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
       return res.status === 429 ? res : null;
     }, 10_000);
     expect(limited.body.error.code).toBe('rate_limit_exceeded');
-    await request(booted.url).put('/v1/admin/limits').set('authorization', `Bearer ${devKey}`).send({}).expect(200);
+    await request(booted.url)
+      .put('/v1/admin/limits')
+      .set('authorization', `Bearer ${devKey}`)
+      .send({})
+      .expect(200);
 
     // Verify the audit chain.
     await open('audit', 'table');

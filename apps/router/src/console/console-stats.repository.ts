@@ -107,15 +107,16 @@ export class ConsoleStatsRepository {
   /** Totals per hour or UTC day in [start, end); start/end are whole hours. */
   async series(tenantId: string, start: Date, end: Date, g: Granularity) {
     const p = new Params(this.pg);
+    // PostgreSQL: group on the truncated time, format only the groups.
     const bucket = this.pg
-      ? `to_char(date_trunc('${g}', bucket AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00Z"')`
+      ? `date_trunc('${g}', bucket AT TIME ZONE 'UTC')`
       : g === 'hour'
         ? "substr(bucket, 1, 10) || 'T' || substr(bucket, 12, 2) || ':00:00Z'"
         : "substr(bucket, 1, 10) || 'T00:00:00Z'";
     const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT ${bucket} AS b, ${SUMS} FROM usage_rollups
+      this.formatBuckets(`SELECT ${bucket} AS bt, ${SUMS} FROM usage_rollups
        WHERE tenant_id = ${p.add(tenantId)} AND dim = 'total' AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
-       GROUP BY 1 ORDER BY 1`,
+       GROUP BY 1`),
       p.values,
     );
     return rows.map((r) => ({ bucket: String(r.b), ...measures(r) }));
@@ -137,18 +138,24 @@ export class ConsoleStatsRepository {
   async refusals(tenantId: string, start: Date, end: Date, g: Granularity) {
     const p = new Params(this.pg);
     const bucket = this.pg
-      ? `to_char(date_trunc('${g}', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00Z"')`
+      ? `date_trunc('${g}', occurred_at AT TIME ZONE 'UTC')`
       : g === 'hour'
         ? "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 2) || ':00:00Z'"
         : "substr(occurred_at, 1, 10) || 'T00:00:00Z'";
     const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT ${bucket} AS b, status_code, COUNT(*) AS n FROM audit_events
+      this.formatBuckets(`SELECT ${bucket} AS bt, status_code, COUNT(*) AS n FROM audit_events
        WHERE tenant_id = ${p.add(tenantId)} AND occurred_at >= ${p.time(start)} AND occurred_at < ${p.time(end)}
          AND ${AUDIT_REFUSAL_PREDICATE}
-       GROUP BY 1, 2 ORDER BY 1, 2`,
+       GROUP BY 1, 2`),
       p.values,
     );
     return rows.map((r) => ({ bucket: String(r.b), status: Number(r.status_code), count: Number(r.n) }));
+  }
+
+  /** Orders by bucket; on PostgreSQL also turns the bucket timestamps into ISO text. */
+  private formatBuckets(grouped: string): string {
+    const b = this.pg ? `to_char(g.bt, 'YYYY-MM-DD"T"HH24":00:00Z"')` : 'g.bt';
+    return `SELECT ${b} AS b, g.* FROM (${grouped}) g ORDER BY g.bt`;
   }
 
   /** One page of usage rows, newest first, after `cursor`; `limit + 1` rows tell whether more exist. */
