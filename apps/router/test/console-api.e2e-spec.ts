@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ApiKeyService, TenantService } from '@app/auth';
+import { MIGRATIONS } from '@app/database';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { readDevCredentials } from '../../../test/auth-helpers';
 import { AppModule } from '../src/app.module';
@@ -260,6 +261,65 @@ describe(`console API (${SERVICES_LABEL})`, () => {
     expect(new Set(seen).size).toBe(seen.length);
     const bad = await get(s, '/console/api/requests?status=teapot');
     expect({ status: bad.status, param: bad.body.error.param }).toEqual({ status: 400, param: 'status' });
+  });
+
+  it('counts refusals (429) per bucket from the audit log, hourly and daily alike', async () => {
+    const b = await otherTenant();
+    const tenants = booted.app.get(TenantService);
+    await tenants.replaceLimits(b.tenantId, { rpm: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await chat(b.llmKey, `r${i}`)).status);
+    const refused = statuses.filter((s) => s === 429).length;
+    expect(refused).toBeGreaterThanOrEqual(2);
+    const dev = await signIn(devKey);
+    for (const granularity of ['hour', 'day']) {
+      const o = await get(
+        dev,
+        `/console/api/overview?tenant=${b.tenantId}&granularity=${granularity}`,
+      ).expect(200);
+      expect(o.body.refusals).toEqual({ 403: 0, 422: 0, 429: refused, total: refused });
+      const inSeries = o.body.series.reduce(
+        (n: number, s: { refused: Record<string, number> }) => n + s.refused['429'],
+        0,
+      );
+      expect(inSeries).toBe(refused);
+      expect(o.body.totals.requests).toBe(statuses.length - refused);
+    }
+  });
+
+  it('the console migration backfills the rollups from usage rows written before it', async () => {
+    const ds = booted.app.get(DataSource);
+    const consoleMigration = MIGRATIONS.find((m) => m.name === 'Console1764140500000')!;
+    const qr = ds.createQueryRunner();
+    const pg = ds.options.type === 'postgres';
+    const sql = (text: string) => (pg ? text : text.replace(/\$\d+/g, '?'));
+    const before = await ds.query(
+      sql(
+        'SELECT dim, value, SUM(requests) AS r, SUM(cost_usd) AS c FROM usage_rollups WHERE tenant_id = $1 GROUP BY dim, value ORDER BY dim, value',
+      ),
+      [devTenant],
+    );
+    try {
+      await new consoleMigration().down(qr);
+      await new consoleMigration().up(qr);
+    } finally {
+      await qr.release();
+    }
+    const after = await ds.query(
+      sql(
+        'SELECT dim, value, SUM(requests) AS r, SUM(cost_usd) AS c FROM usage_rollups WHERE tenant_id = $1 GROUP BY dim, value ORDER BY dim, value',
+      ),
+      [devTenant],
+    );
+    const norm = (rows: { dim: string; value: string; r: unknown; c: unknown }[]) =>
+      rows.map((r) => ({ dim: r.dim, value: r.value, r: Number(r.r), c: Number(Number(r.c).toFixed(10)) }));
+    expect(norm(after)).toEqual(norm(before));
+    expect(norm(after).find((r) => r.dim === 'total')?.r).toBeGreaterThan(0);
+    // The trigger is back: a new call still lands in the rollups.
+    await chat(devKey, 'after backfill').expect(200);
+    const s = await signIn(devKey);
+    const o = await get(s, '/console/api/overview').expect(200);
+    expect(o.body.totals.requests).toBe(norm(before).find((r) => r.dim === 'total')!.r + 1);
   });
 
   it('sign-out clears the cookie and ends the session for that token everywhere', async () => {

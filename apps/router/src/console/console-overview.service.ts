@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit';
 import { TenantService } from '@app/auth';
 import { AdmissionService } from '../governance/admission.service';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -35,11 +36,13 @@ export class ConsoleOverviewService {
     private readonly recorder: UsageRecorder,
     private readonly admission: AdmissionService,
     private readonly tenants: TenantService,
+    private readonly audit: AuditService,
   ) {}
 
   async overview(tenantId: string, period: Period) {
-    // Usage rows are batched off the request path: write what is queued so the numbers are current.
-    await this.recorder.flush();
+    // Usage rows and audit events are batched off the request path: write what is queued so the
+    // numbers are current (refusals are counted from the audit log).
+    await Promise.all([this.recorder.flush(), this.audit.flush().catch(() => undefined)]);
     const { start, end, granularity } = period;
     const [series, refusals, keyNames, budget, ...breakdowns] = await Promise.all([
       this.stats.series(tenantId, start, end, granularity),
