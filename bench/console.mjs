@@ -43,6 +43,27 @@ const router = spawn(process.execPath, ['dist/apps/router/main.js'], {
 });
 const origin = `http://127.0.0.1:${PORT}`;
 
+async function screenshot(path, apiKey) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${origin}/console`);
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-kpi="requests"]').waitFor({ timeout: 30_000 });
+    await page.getByLabel('Period').selectOption('30d');
+    await page.locator('[aria-busy="false"] [data-kpi="requests"]').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path });
+    console.log(`screenshot: ${path}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function cleanup() {
   router.kill('SIGTERM');
   await new Promise((r) => router.once('exit', r));
@@ -139,6 +160,8 @@ try {
     providers: 'providers',
     session: 'session',
   };
+  // BENCH_SCREENSHOT=docs/console-overview.png: the README's picture of the overview, from this data.
+  if (process.env.BENCH_SCREENSHOT) await screenshot(process.env.BENCH_SCREENSHOT, creds.api_key);
   const rows = [];
   for (const [name, path] of Object.entries(calls)) {
     await get(path); // warm-up (not counted)

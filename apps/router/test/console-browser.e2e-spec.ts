@@ -1,37 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { readDevCredentials } from '../../../test/auth-helpers';
 import { AppModule } from '../src/app.module';
+import { CHROMIUM, CHROMIUM_ARGS, ensureConsoleBuilt } from './console-helpers';
 import { type FakeUpstream, startFakeUpstream, upstreamEnv } from './governance-helpers';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots of every page (gitignored); the path is printed at the end. */
 const ARTIFACTS = join(ROOT, 'artifacts', 'console');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** The router serves what `npm run build` produced: build the console if it is missing or stale. */
-function ensureConsoleBuilt(): void {
-  const index = join(ROOT, 'dist', 'apps', 'router', 'console', 'index.html');
-  const sources = newestMtime(join(ROOT, 'apps', 'router', 'console-ui'));
-  if (existsSync(index) && statSync(index).mtimeMs > sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
-}
 
 /**
  * The console in a real headless Chromium (Debian's, driven by playwright-core), against a router
@@ -82,15 +61,7 @@ describe(`console in a browser (${SERVICES_LABEL})`, () => {
     devKey = readDevCredentials(booted).api_key;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();

@@ -44,10 +44,14 @@ export function whenSignedOut(fn: (message: string) => void): void {
 }
 
 /** A console API path with the tenant being viewed (platform admins switch with it). */
-export function apiPath(path: string, query: Record<string, string | number | undefined | null> = {}): string {
+export function apiPath(
+  path: string,
+  query: Record<string, string | number | undefined | null> = {},
+): string {
   const q = new URLSearchParams();
   if (tenant) q.set('tenant', tenant);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const qs = q.toString();
   return `/console/api/${path}${qs ? `?${qs}` : ''}`;
 }

@@ -34,14 +34,27 @@ function shortBucket(bucket: string, hourly: boolean): string {
   return hourly ? `${bucket.slice(5, 10)} ${bucket.slice(11, 16)}` : bucket.slice(5, 10);
 }
 
-function frame(label: string, max: number, format: (v: number) => string, buckets: string[], hourly: boolean) {
-  const x = (i: number) => PAD.l + (buckets.length <= 1 ? 0 : (i * (W - PAD.l - PAD.r)) / (buckets.length - 1));
+function frame(
+  label: string,
+  max: number,
+  format: (v: number) => string,
+  buckets: string[],
+  hourly: boolean,
+) {
+  const x = (i: number) =>
+    PAD.l + (buckets.length <= 1 ? 0 : (i * (W - PAD.l - PAD.r)) / (buckets.length - 1));
   const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b);
   const ticks = [0, max / 2, max];
   const labelIdx = buckets.length <= 1 ? [0] : [0, Math.floor((buckets.length - 1) / 2), buckets.length - 1];
   const svg = s(
     'svg',
-    { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart', preserveAspectRatio: 'none' },
+    {
+      viewBox: `0 0 ${W} ${H}`,
+      role: 'img',
+      'aria-label': label,
+      class: 'chart',
+      preserveAspectRatio: 'none',
+    },
     s('title', {}, label),
     ...ticks.map((t) =>
       s(
@@ -56,7 +69,12 @@ function frame(label: string, max: number, format: (v: number) => string, bucket
       .map((i) =>
         s(
           'text',
-          { class: 'axis', x: x(i), y: H - 8, 'text-anchor': i === 0 ? 'start' : i === buckets.length - 1 ? 'end' : 'middle' },
+          {
+            class: 'axis',
+            x: x(i),
+            y: H - 8,
+            'text-anchor': i === 0 ? 'start' : i === buckets.length - 1 ? 'end' : 'middle',
+          },
           shortBucket(buckets[i], hourly),
         ),
       ),
@@ -114,7 +132,13 @@ export function stackedBars(opts: {
       svg.append(
         s(
           'rect',
-          { x: x(i) - bw / 2, y: y(base + v), width: bw, height: Math.max(0.5, y(base) - y(base + v)), class: `bar ${ser.tone}` },
+          {
+            x: x(i) - bw / 2,
+            y: y(base + v),
+            width: bw,
+            height: Math.max(0.5, y(base) - y(base + v)),
+            class: `bar ${ser.tone}`,
+          },
           s('title', {}, `${b} — ${ser.name}: ${opts.format(v)}`),
         ),
       );
@@ -134,57 +158,112 @@ function figure(label: string, svg: SVGElement, series: Series[]): HTMLElement {
       ? h(
           'ul',
           { class: 'legend' },
-          series.map((ser) => h('li', {}, s('svg', { width: 10, height: 10, 'aria-hidden': 'true' }, s('rect', { width: 10, height: 10, class: `bar ${ser.tone}` })), ser.name)),
+          series.map((ser) =>
+            h(
+              'li',
+              {},
+              s(
+                'svg',
+                { width: 10, height: 10, 'aria-hidden': 'true' },
+                s('rect', { width: 10, height: 10, class: `bar ${ser.tone}` }),
+              ),
+              ser.name,
+            ),
+          ),
         )
       : null,
   );
 }
 
 /** Horizontal bars: top items by a value (keys or models by cost). */
-export function hbars(opts: { label: string; items: { name: string; value: number }[]; format: (v: number) => string }): HTMLElement {
+export function hbars(opts: {
+  label: string;
+  items: { name: string; value: number }[];
+  format: (v: number) => string;
+}): HTMLElement {
   const rowH = 26;
   const width = 480;
   const labelW = 170;
   const max = Math.max(0, ...opts.items.map((i) => i.value)) || 1;
   const svg = s(
     'svg',
-    { viewBox: `0 0 ${width} ${Math.max(rowH, opts.items.length * rowH)}`, role: 'img', 'aria-label': opts.label, class: 'chart hbars' },
+    {
+      viewBox: `0 0 ${width} ${Math.max(rowH, opts.items.length * rowH)}`,
+      role: 'img',
+      'aria-label': opts.label,
+      class: 'chart hbars',
+    },
     s('title', {}, opts.label),
     ...opts.items.map((it, i) =>
       s(
         'g',
         {},
-        s('text', { x: 0, y: i * rowH + 17, class: 'axis' }, it.name.length > 24 ? `${it.name.slice(0, 23)}…` : it.name),
+        s(
+          'text',
+          { x: 0, y: i * rowH + 17, class: 'axis' },
+          it.name.length > 24 ? `${it.name.slice(0, 23)}…` : it.name,
+        ),
         s(
           'rect',
-          { x: labelW, y: i * rowH + 5, height: 16, width: Math.max(1, ((width - labelW - 90) * it.value) / max), class: 'bar c1' },
+          {
+            x: labelW,
+            y: i * rowH + 5,
+            height: 16,
+            width: Math.max(1, ((width - labelW - 90) * it.value) / max),
+            class: 'bar c1',
+          },
           s('title', {}, `${it.name}: ${opts.format(it.value)}`),
         ),
-        s('text', { x: width - 4, y: i * rowH + 17, 'text-anchor': 'end', class: 'axis' }, opts.format(it.value)),
+        s(
+          'text',
+          { x: width - 4, y: i * rowH + 17, 'text-anchor': 'end', class: 'axis' },
+          opts.format(it.value),
+        ),
       ),
     ),
   );
-  return h('figure', { class: 'chart-box' }, h('figcaption', {}, opts.label), opts.items.length ? svg : h('p', { class: 'empty' }, 'No usage in this period.'));
+  return h(
+    'figure',
+    { class: 'chart-box' },
+    h('figcaption', {}, opts.label),
+    opts.items.length ? svg : h('p', { class: 'empty' }, 'No usage in this period.'),
+  );
 }
 
 /** Month spend and reservations against the budget. */
-export function budgetMeter(b: { spent: number; reserved: number; budget: number | null }, format: (v: number) => string): HTMLElement {
+export function budgetMeter(
+  b: { spent: number; reserved: number; budget: number | null },
+  format: (v: number) => string,
+): HTMLElement {
   const total = b.budget ?? Math.max(b.spent + b.reserved, 1e-9);
   const w = 600;
   const sx = Math.min(w, (b.spent / total) * w);
   const rx = Math.min(w - sx, (b.reserved / total) * w);
-  const label = b.budget === null
-    ? `Spent ${format(b.spent)} this month, ${format(b.reserved)} reserved; no monthly budget set`
-    : `Spent ${format(b.spent)} of ${format(b.budget)} this month, ${format(b.reserved)} reserved by calls in flight`;
+  const label =
+    b.budget === null
+      ? `Spent ${format(b.spent)} this month, ${format(b.reserved)} reserved; no monthly budget set`
+      : `Spent ${format(b.spent)} of ${format(b.budget)} this month, ${format(b.reserved)} reserved by calls in flight`;
   return h(
     'figure',
     { class: 'chart-box meter' },
     h('figcaption', {}, label),
     s(
       'svg',
-      { viewBox: `0 0 ${w} 22`, role: 'img', 'aria-label': label, class: 'chart', preserveAspectRatio: 'none' },
+      {
+        viewBox: `0 0 ${w} 22`,
+        role: 'img',
+        'aria-label': label,
+        class: 'chart',
+        preserveAspectRatio: 'none',
+      },
       s('rect', { x: 0, y: 0, width: w, height: 22, class: 'track' }),
-      s('rect', { x: 0, y: 0, width: sx, height: 22, class: `bar ${b.budget !== null && b.spent >= b.budget ? 'c3' : 'c1'}` }),
+      s('rect', {
+        x: 0,
+        y: 0,
+        width: sx,
+        height: 22,
+        class: `bar ${b.budget !== null && b.spent >= b.budget ? 'c3' : 'c1'}`,
+      }),
       s('rect', { x: sx, y: 0, width: rx, height: 22, class: 'bar c2' }),
     ),
   );

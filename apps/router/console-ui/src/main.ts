@@ -35,19 +35,49 @@ function signInView(message?: string): void {
   stopPage = null;
   session = null;
   setSession(null);
-  const key = h('input', { type: 'password', name: 'api_key', autocomplete: 'off', required: true, spellcheck: 'false' });
+  const oidcSlot = h('div');
+  const key = h('input', {
+    type: 'password',
+    name: 'api_key',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+  });
   const status = h('div', { 'aria-live': 'polite' }, message ? errorBox(message) : null);
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h(
     'form',
     { class: 'card signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'ATP console'),
-    h('p', {}, 'Sign in with an API key that has the admin or platform:admin scope. The key is sent once to the router, which keeps your session in a cookie this page cannot read.'),
+    h(
+      'p',
+      {},
+      'Sign in with an API key that has the admin or platform:admin scope. The key is sent once to the router, which keeps your session in a cookie this page cannot read.',
+    ),
     field('API key', key, 'Development: the api_key in .atp/dev-credentials.json'),
     status,
     button,
-    h('p', { class: 'hint' }, h('a', { href: '/console/oidc/login' }, 'Sign in with your company account (OIDC)'), ' — when the router has an OIDC issuer configured.'),
+    oidcSlot,
   );
+  // Offer the company sign-in only when the router has an OIDC issuer.
+  call<{ oidc: boolean }>('GET', '/console/api/config', undefined, { signIn: true })
+    .then((c) => {
+      if (c.oidc)
+        mount(
+          oidcSlot,
+          h(
+            'p',
+            {},
+            'or ',
+            h(
+              'a',
+              { href: '/console/oidc/login', class: 'button' },
+              'Sign in with your company account (OIDC)',
+            ),
+          ),
+        );
+    })
+    .catch(() => undefined);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     button.disabled = true;
@@ -81,7 +111,9 @@ function shell(): { main: HTMLElement; nav: HTMLElement } {
               route();
             },
           },
-          tenants.map((t) => h('option', { value: t.id, selected: t.id === (currentTenantId ?? s.tenant_id) }, t.name)),
+          tenants.map((t) =>
+            h('option', { value: t.id, selected: t.id === (currentTenantId ?? s.tenant_id) }, t.name),
+          ),
         ),
       )
     : h('span', { class: 'tenant' }, 'Tenant: ', h('strong', {}, s.tenant_name));
@@ -118,7 +150,11 @@ function shell(): { main: HTMLElement; nav: HTMLElement } {
   const nav = h(
     'nav',
     { 'aria-label': 'Console pages' },
-    h('ul', {}, PAGES.map((p) => h('li', {}, h('a', { href: `#/${p.path}`, 'data-page': p.path }, p.title)))),
+    h(
+      'ul',
+      {},
+      PAGES.map((p) => h('li', {}, h('a', { href: `#/${p.path}`, 'data-page': p.path }, p.title))),
+    ),
   );
   const main = h('main', { id: 'main', tabindex: '-1' });
   mount(
@@ -128,7 +164,14 @@ function shell(): { main: HTMLElement; nav: HTMLElement } {
       'header',
       { class: 'top' },
       h('span', { class: 'brand' }, 'ATP console'),
-      h('div', { class: 'top-actions' }, switcher, h('span', { class: 'who', title: s.subject }, s.subject), theme, signOut),
+      h(
+        'div',
+        { class: 'top-actions' },
+        switcher,
+        h('span', { class: 'who', title: s.subject }, s.subject),
+        theme,
+        signOut,
+      ),
     ),
     h('div', { class: 'layout' }, nav, main),
   );
@@ -176,9 +219,27 @@ async function start(): Promise<void> {
   route();
 }
 
+/** What an OIDC sign-in that came back with an error code (in the hash, never a token) means. */
+const OIDC_ERRORS: Record<string, string> = {
+  oidc_denied: 'The identity provider did not sign you in.',
+  oidc_state_mismatch: 'The sign-in did not start in this browser. Try again.',
+  oidc_state_expired: 'The sign-in took too long or was already used. Try again.',
+  oidc_exchange_failed: 'The identity provider did not accept the sign-in. Try again.',
+  oidc_nonce_mismatch: 'The identity provider answered for another sign-in. Try again.',
+  oidc_unavailable: 'The identity provider cannot be reached right now.',
+  oidc_not_configured: 'OIDC sign-in is not configured on this router.',
+  console_forbidden: 'Your account has neither the admin nor the platform:admin scope.',
+  invalid_token: 'Your identity token was not accepted (issuer, audience, tenant or scopes claim).',
+};
+
 whenSignedOut((message) => signInView(message));
+const signInError = /^#\/signin\?error=([a-z_]+)$/.exec(location.hash)?.[1];
+if (signInError) {
+  history.replaceState(null, '', '/console');
+  signInView(OIDC_ERRORS[signInError] ?? 'The sign-in failed. Try again.');
+}
 window.addEventListener('hashchange', () => {
   route();
   document.getElementById('main')?.focus();
 });
-void start();
+if (!signInError) void start();

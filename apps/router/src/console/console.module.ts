@@ -4,6 +4,8 @@ import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { ConsoleApiController } from './console-api.controller';
 import { ConsoleDataService } from './console-data.service';
+import { ConsoleOidcController } from './console-oidc.controller';
+import { ConsoleOidcService } from './console-oidc.service';
 import { ConsoleOverviewService } from './console-overview.service';
 import { ConsoleSessionController } from './console-session.controller';
 import { ConsoleSessionService } from './console-session.service';
@@ -17,9 +19,15 @@ import { ConsoleGuard } from './console.guard';
  */
 @Module({
   imports: [GovernanceModule, RoutingModule, UsageModule],
-  controllers: [ConsoleStaticController, ConsoleSessionController, ConsoleApiController],
+  controllers: [
+    ConsoleStaticController,
+    ConsoleSessionController,
+    ConsoleApiController,
+    ConsoleOidcController,
+  ],
   providers: [
     ConsoleGuard,
+    ConsoleOidcService,
     ConsoleSessionService,
     ConsoleStatsRepository,
     ConsoleOverviewService,

@@ -22,10 +22,30 @@ interface Verification {
   duration_ms: number;
 }
 
-const ACTIONS = ['', 'chat.completion', 'embeddings', 'auth.denied', 'apikey.created', 'apikey.revoked', 'limits.updated', 'tenant.created', 'pii.detected', 'pii.blocked', 'memory.write', 'memory.read', 'memory.delete', 'memory.search', 'memory.erase'];
+const ACTIONS = [
+  '',
+  'chat.completion',
+  'embeddings',
+  'auth.denied',
+  'apikey.created',
+  'apikey.revoked',
+  'limits.updated',
+  'tenant.created',
+  'pii.detected',
+  'pii.blocked',
+  'memory.write',
+  'memory.read',
+  'memory.delete',
+  'memory.search',
+  'memory.erase',
+];
 
 export function auditPage(main: HTMLElement): void {
-  const action = h('select', { name: 'action' }, ACTIONS.map((a) => h('option', { value: a }, a || 'Any')));
+  const action = h(
+    'select',
+    { name: 'action' },
+    ACTIONS.map((a) => h('option', { value: a }, a || 'Any')),
+  );
   const actor = h('input', { type: 'text', name: 'actor', spellcheck: 'false', placeholder: 'api_key:…' });
   const start = h('input', { type: 'date', name: 'start' });
   const end = h('input', { type: 'date', name: 'end' });
@@ -50,7 +70,11 @@ export function auditPage(main: HTMLElement): void {
       mount(out, spinner());
     }
     exportLink.setAttribute('href', apiPath('audit/export', query()));
-    get<{ items: Event[]; next_cursor: string | null }>('audit', { ...query(), cursor: more ? cursor : undefined, limit: 50 })
+    get<{ items: Event[]; next_cursor: string | null }>('audit', {
+      ...query(),
+      cursor: more ? cursor : undefined,
+      limit: 50,
+    })
       .then((page) => {
         rows.push(...page.items);
         cursor = page.next_cursor;
@@ -71,7 +95,17 @@ export function auditPage(main: HTMLElement): void {
           'table',
           { class: 'dense' },
           h('caption', {}, 'Audit events, newest first'),
-          h('thead', {}, h('tr', {}, ['Seq', 'Time', 'Action', 'Outcome', 'Status', 'Actor', 'Resource', 'Request id'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Seq', 'Time', 'Action', 'Outcome', 'Status', 'Actor', 'Resource', 'Request id'].map((c) =>
+                h('th', { scope: 'col' }, c),
+              ),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -85,14 +119,20 @@ export function auditPage(main: HTMLElement): void {
                 h('td', { class: e.outcome === 'success' ? 'good' : 'bad' }, e.outcome),
                 h('td', {}, e.status_code === null ? '—' : String(e.status_code)),
                 h('td', { title: e.actor_type }, e.actor_id ?? e.actor_type),
-                h('td', { class: 'wrap' }, e.resource_type ? `${e.resource_type}: ${e.resource_id ?? ''}` : '—'),
+                h(
+                  'td',
+                  { class: 'wrap' },
+                  e.resource_type ? `${e.resource_type}: ${e.resource_id ?? ''}` : '—',
+                ),
                 h('td', {}, h('code', {}, e.request_id ?? '—')),
               ),
             ),
           ),
         ),
       ),
-      cursor ? h('button', { type: 'button', onclick: () => load(true) }, 'Load older events') : h('p', { class: 'hint' }, 'End of the log.'),
+      cursor
+        ? h('button', { type: 'button', onclick: () => load(true) }, 'Load older events')
+        : h('p', { class: 'hint' }, 'End of the log.'),
     );
   };
 
@@ -105,7 +145,12 @@ export function auditPage(main: HTMLElement): void {
           verifyOut,
           h(
             'div',
-            { class: v.ok ? 'notice ok' : 'error', role: v.ok ? 'status' : 'alert', 'data-verified': String(v.ok), 'data-checked': String(v.checked) },
+            {
+              class: v.ok ? 'notice ok' : 'error',
+              role: v.ok ? 'status' : 'alert',
+              'data-verified': String(v.ok),
+              'data-checked': String(v.checked),
+            },
             v.ok
               ? `Chain intact: ${v.checked} events verified (hash chain and HMAC) in ${v.duration_ms} ms at ${when(v.verified_at)}.`
               : `Chain BROKEN at seq ${v.first_bad_seq} (${v.reason}) after ${v.checked} events — the audit log was altered.`,

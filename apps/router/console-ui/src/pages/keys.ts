@@ -31,7 +31,13 @@ function limitsText(l: LimitsDto | null): string {
 /** A modal dialog (native <dialog>: focus trap and Escape come with it). */
 function dialog(title: string, body: HTMLElement, actions: HTMLElement[]): HTMLDialogElement {
   const id = `dlg-${Math.random().toString(36).slice(2, 8)}`;
-  const d = h('dialog', { 'aria-labelledby': id }, h('h2', { id }, title), body, h('div', { class: 'actions' }, actions));
+  const d = h(
+    'dialog',
+    { 'aria-labelledby': id },
+    h('h2', { id }, title),
+    body,
+    h('div', { class: 'actions' }, actions),
+  );
   d.addEventListener('close', () => d.remove());
   document.body.append(d);
   d.showModal();
@@ -57,7 +63,25 @@ export function keysPage(main: HTMLElement): void {
         'table',
         {},
         h('caption', {}, `${keys.length} active key${keys.length === 1 ? '' : 's'}`),
-        h('thead', {}, h('tr', {}, ['Name', 'Prefix', 'Scopes', 'Created', 'Last used', 'Expires', 'Limits', 'Spend this month', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            [
+              'Name',
+              'Prefix',
+              'Scopes',
+              'Created',
+              'Last used',
+              'Expires',
+              'Limits',
+              'Spend this month',
+              'Actions',
+            ].map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -76,8 +100,21 @@ export function keysPage(main: HTMLElement): void {
               h(
                 'td',
                 { class: 'row-actions' },
-                h('button', { type: 'button', onclick: () => editLimits(k), 'aria-label': `Edit limits of ${k.name}` }, 'Edit limits'),
-                h('button', { type: 'button', class: 'danger', onclick: () => revoke(k), 'aria-label': `Revoke ${k.name}` }, 'Revoke'),
+                h(
+                  'button',
+                  { type: 'button', onclick: () => editLimits(k), 'aria-label': `Edit limits of ${k.name}` },
+                  'Edit limits',
+                ),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'danger',
+                    onclick: () => revoke(k),
+                    'aria-label': `Revoke ${k.name}`,
+                  },
+                  'Revoke',
+                ),
               ),
             ),
           ),
@@ -90,7 +127,16 @@ export function keysPage(main: HTMLElement): void {
     const confirm = h('button', { type: 'button', class: 'danger' }, 'Revoke key');
     const d = dialog(
       `Revoke “${k.name}”?`,
-      h('div', {}, h('p', {}, `Every request with ${k.prefix}… is refused within seconds on every replica. This cannot be undone.`), status),
+      h(
+        'div',
+        {},
+        h(
+          'p',
+          {},
+          `Every request with ${k.prefix}… is refused within seconds on every replica. This cannot be undone.`,
+        ),
+        status,
+      ),
       [h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), confirm],
     );
     confirm.addEventListener('click', () => {
@@ -111,10 +157,17 @@ export function keysPage(main: HTMLElement): void {
     const form = limitsForm(k.limits, { pii: false });
     const status = h('div', { 'aria-live': 'polite' });
     const save = h('button', { type: 'button', class: 'primary' }, 'Save limits');
-    const d = dialog(`Limits of “${k.name}”`, h('div', {}, h('p', { class: 'hint' }, 'A key’s limits apply on top of the tenant’s.'), form.el, status), [
-      h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'),
-      save,
-    ]);
+    const d = dialog(
+      `Limits of “${k.name}”`,
+      h(
+        'div',
+        {},
+        h('p', { class: 'hint' }, 'A key’s limits apply on top of the tenant’s.'),
+        form.el,
+        status,
+      ),
+      [h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), save],
+    );
     save.addEventListener('click', () => {
       const r = form.read();
       if ('error' in r) {
@@ -138,7 +191,9 @@ export function keysPage(main: HTMLElement): void {
   // Create
   const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '200' });
   const expires = h('input', { type: 'date', name: 'expires' });
-  const scopeBoxes = SCOPES.map((sc) => h('input', { type: 'checkbox', name: 'scope', value: sc, checked: sc === 'llm' }));
+  const scopeBoxes = SCOPES.map((sc) =>
+    h('input', { type: 'checkbox', name: 'scope', value: sc, checked: sc === 'llm' }),
+  );
   const limits = limitsForm(null, { pii: false });
   const status = h('div', { 'aria-live': 'polite' });
   const create = h('button', { type: 'submit', class: 'primary' }, 'Create key');
@@ -146,11 +201,18 @@ export function keysPage(main: HTMLElement): void {
     'form',
     { class: 'card', 'aria-labelledby': 'create-title' },
     h('h2', { id: 'create-title' }, 'Create a key'),
-    h('div', { class: 'form-grid' },
+    h(
+      'div',
+      { class: 'form-grid' },
       field('Name', name, 'What uses it, e.g. billing-service'),
       field('Expires (optional)', expires, 'End of that day, UTC'),
     ),
-    h('fieldset', {}, h('legend', {}, 'Scopes'), scopeBoxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`))),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Scopes'),
+      scopeBoxes.map((b) => h('label', { class: 'check' }, b, ` ${b.value}`)),
+    ),
     h('details', {}, h('summary', {}, 'Limits for this key (optional)'), limits.el),
     status,
     create,
@@ -187,7 +249,14 @@ export function keysPage(main: HTMLElement): void {
   });
 
   const showSecret = (k: Key & { key: string }) => {
-    const input = h('input', { type: 'text', readonly: true, value: k.key, 'aria-label': `Secret of ${k.name}`, class: 'secret', 'data-secret': '' });
+    const input = h('input', {
+      type: 'text',
+      readonly: true,
+      value: k.key,
+      'aria-label': `Secret of ${k.name}`,
+      class: 'secret',
+      'data-secret': '',
+    });
     const copied = h('span', { 'aria-live': 'polite', class: 'hint' });
     mount(
       secret,
@@ -196,17 +265,26 @@ export function keysPage(main: HTMLElement): void {
         { class: 'card notice', role: 'region', 'aria-label': 'New key secret' },
         h('h2', {}, `Key “${k.name}” created`),
         h('p', {}, 'Copy the key now: it is shown only this once and the router stores only its hash.'),
-        h('div', { class: 'copy-row' },
+        h(
+          'div',
+          { class: 'copy-row' },
           input,
-          h('button', {
-            type: 'button',
-            onclick: () => {
-              input.select();
-              const done = () => (copied.textContent = 'Copied.');
-              if (navigator.clipboard) navigator.clipboard.writeText(k.key).then(done, () => (copied.textContent = 'Select the text and copy it.'));
-              else copied.textContent = 'Select the text and copy it.';
+          h(
+            'button',
+            {
+              type: 'button',
+              onclick: () => {
+                input.select();
+                const done = () => (copied.textContent = 'Copied.');
+                if (navigator.clipboard)
+                  navigator.clipboard
+                    .writeText(k.key)
+                    .then(done, () => (copied.textContent = 'Select the text and copy it.'));
+                else copied.textContent = 'Select the text and copy it.';
+              },
             },
-          }, 'Copy'),
+            'Copy',
+          ),
           copied,
         ),
         h('button', { type: 'button', onclick: () => mount(secret) }, 'I have stored it — hide'),

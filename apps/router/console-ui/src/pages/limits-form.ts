@@ -16,14 +16,31 @@ export interface LimitsDto {
 export function limitsForm(initial: Partial<LimitsDto> | null, opts: { pii: boolean }) {
   const num = (name: keyof LimitsDto, label: string, hint: string, step = '1') => {
     const v = initial?.[name];
-    const input = h('input', { type: 'number', min: '0', step, name, inputmode: step === '1' ? 'numeric' : 'decimal', value: typeof v === 'number' ? String(v) : '' });
+    const input = h('input', {
+      type: 'number',
+      min: '0',
+      step,
+      name,
+      inputmode: step === '1' ? 'numeric' : 'decimal',
+      value: typeof v === 'number' ? String(v) : '',
+    });
     return { input, el: field(label, input, hint) };
   };
   const rpm = num('rpm', 'Requests per minute', 'Empty: no limit');
   const tpm = num('tpm', 'Tokens per minute', 'Prompt + completion tokens; empty: no limit');
   const conc = num('concurrency', 'Concurrent requests', 'Empty: no limit');
-  const budget = num('monthly_budget_usd', 'Monthly budget (USD)', 'Per calendar month (UTC); empty: no budget', '0.01');
-  const models = h('input', { type: 'text', name: 'allowed_models', value: (initial?.allowed_models ?? []).join(', '), spellcheck: 'false' });
+  const budget = num(
+    'monthly_budget_usd',
+    'Monthly budget (USD)',
+    'Per calendar month (UTC); empty: no budget',
+    '0.01',
+  );
+  const models = h('input', {
+    type: 'text',
+    name: 'allowed_models',
+    value: (initial?.allowed_models ?? []).join(', '),
+    spellcheck: 'false',
+  });
   const pii = h(
     'select',
     { name: 'pii_mode' },
@@ -54,10 +71,16 @@ export function limitsForm(initial: Partial<LimitsDto> | null, opts: { pii: bool
       if (raw === '') continue;
       const n = Number(raw);
       if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
-        return { error: `${f.el.querySelector('label')?.textContent}: enter ${integer ? 'a whole number' : 'an amount'} of 0 or more, or leave it empty.`, input: f.input };
+        return {
+          error: `${f.el.querySelector('label')?.textContent}: enter ${integer ? 'a whole number' : 'an amount'} of 0 or more, or leave it empty.`,
+          input: f.input,
+        };
       body[key] = n;
     }
-    const list = models.value.split(',').map((m) => m.trim()).filter(Boolean);
+    const list = models.value
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     if (list.length) body.allowed_models = list;
     if (opts.pii && pii.value) body.pii_mode = pii.value;
     return { body };

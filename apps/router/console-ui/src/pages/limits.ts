@@ -12,7 +12,10 @@ interface Budget {
 
 export function limitsPage(main: HTMLElement): void {
   mount(main, spinner());
-  Promise.all([get<LimitsDto>('limits'), get<{ budget: Budget }>('overview', { start: new Date(Date.now() - 3_600_000).toISOString() })])
+  Promise.all([
+    get<LimitsDto>('limits'),
+    get<{ budget: Budget }>('overview', { start: new Date(Date.now() - 3_600_000).toISOString() }),
+  ])
     .then(([limits, o]) => render(main, limits, o.budget))
     .catch((e: unknown) => mount(main, errorBox(e)));
 }
@@ -25,7 +28,11 @@ function render(main: HTMLElement, limits: LimitsDto, b: Budget): void {
     'form',
     { class: 'card', 'aria-labelledby': 'limits-title', novalidate: true },
     h('h2', { id: 'limits-title' }, 'Tenant limits'),
-    h('p', { class: 'hint' }, 'They apply to every key of the tenant, on every replica within 2 seconds. A field left empty does not apply.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'They apply to every key of the tenant, on every replica within 2 seconds. A field left empty does not apply.',
+    ),
     form.el,
     status,
     save,
@@ -50,11 +57,17 @@ function render(main: HTMLElement, limits: LimitsDto, b: Budget): void {
       'section',
       { class: 'card' },
       h('h2', {}, `Budget for ${b.month}`),
-      h('dl', { class: 'facts' },
-        h('dt', {}, 'Monthly budget'), h('dd', {}, b.monthly_budget_usd === null ? 'not set' : money(b.monthly_budget_usd)),
-        h('dt', {}, 'Spent (usage rows)'), h('dd', {}, money(b.spent_usd)),
-        h('dt', {}, 'Reserved by calls in flight'), h('dd', {}, money(b.reserved_usd)),
-        h('dt', {}, 'Remaining'), h('dd', {}, b.remaining_usd === null ? '—' : money(b.remaining_usd)),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Monthly budget'),
+        h('dd', {}, b.monthly_budget_usd === null ? 'not set' : money(b.monthly_budget_usd)),
+        h('dt', {}, 'Spent (usage rows)'),
+        h('dd', {}, money(b.spent_usd)),
+        h('dt', {}, 'Reserved by calls in flight'),
+        h('dd', {}, money(b.reserved_usd)),
+        h('dt', {}, 'Remaining'),
+        h('dd', {}, b.remaining_usd === null ? '—' : money(b.remaining_usd)),
       ),
     ),
     el,

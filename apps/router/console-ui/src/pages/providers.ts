@@ -17,7 +17,13 @@ interface Providers {
     failures: number | null;
     latency_ewma_ms: number | null;
   }[];
-  routes: { name: string; strategy: string; cache: boolean; quality_floor: number | null; candidates: { model: string; weight: number | null; configured: boolean }[] }[];
+  routes: {
+    name: string;
+    strategy: string;
+    cache: boolean;
+    quality_floor: number | null;
+    candidates: { model: string; weight: number | null; configured: boolean }[];
+  }[];
   mock_only: boolean;
 }
 
@@ -55,8 +61,23 @@ function render(p: Providers): HTMLElement {
   return h(
     'div',
     {},
-    p.mock_only ? h('p', { class: 'notice' }, 'No provider key is set: every model and alias is served by the built-in mock provider.') : null,
-    h('section', { class: 'card' }, h('h2', {}, 'Configured providers'), h('ul', { class: 'chips' }, p.providers.map((x) => h('li', {}, `${x.id} (${x.models} catalog models)`)))),
+    p.mock_only
+      ? h(
+          'p',
+          { class: 'notice' },
+          'No provider key is set: every model and alias is served by the built-in mock provider.',
+        )
+      : null,
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Configured providers'),
+      h(
+        'ul',
+        { class: 'chips' },
+        p.providers.map((x) => h('li', {}, `${x.id} (${x.models} catalog models)`)),
+      ),
+    ),
     h(
       'section',
       { class: 'card table-wrap' },
@@ -64,14 +85,41 @@ function render(p: Providers): HTMLElement {
         'table',
         {},
         h('caption', {}, 'Routes'),
-        h('thead', {}, h('tr', {}, ['Route', 'Strategy', 'Candidates', 'Quality floor', 'Cache'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, p.routes.map((r) => h('tr', {},
-          h('td', {}, h('code', {}, r.name)),
-          h('td', {}, r.strategy),
-          h('td', {}, r.candidates.map((c) => `${c.model}${c.weight !== null ? ` ×${c.weight}` : ''}${c.configured ? '' : ' (not configured)'}`).join(', ')),
-          h('td', {}, r.quality_floor === null ? '—' : String(r.quality_floor)),
-          h('td', {}, r.cache ? 'yes' : 'no'),
-        ))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Route', 'Strategy', 'Candidates', 'Quality floor', 'Cache'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          p.routes.map((r) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, h('code', {}, r.name)),
+              h('td', {}, r.strategy),
+              h(
+                'td',
+                {},
+                r.candidates
+                  .map(
+                    (c) =>
+                      `${c.model}${c.weight !== null ? ` ×${c.weight}` : ''}${c.configured ? '' : ' (not configured)'}`,
+                  )
+                  .join(', '),
+              ),
+              h('td', {}, r.quality_floor === null ? '—' : String(r.quality_floor)),
+              h('td', {}, r.cache ? 'yes' : 'no'),
+            ),
+          ),
+        ),
       ),
     ),
     h(
@@ -81,15 +129,33 @@ function render(p: Providers): HTMLElement {
         'table',
         {},
         h('caption', {}, `Live circuits and learned statistics (${live.length} reachable models)`),
-        h('thead', {}, h('tr', {}, ['Model', 'Provider', 'Circuit', 'Successes', 'Failures', 'Latency (EWMA)'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, live.map((m) => h('tr', { 'data-model': m.id },
-          h('td', {}, m.id),
-          h('td', {}, m.provider),
-          h('td', { class: m.circuit === 'open' ? 'bad' : 'good' }, m.circuit ?? '—'),
-          h('td', { class: 'num' }, count(m.successes ?? 0)),
-          h('td', { class: 'num' }, count(m.failures ?? 0)),
-          h('td', { class: 'num' }, m.latency_ewma_ms ? `${count(m.latency_ewma_ms)} ms` : '—'),
-        ))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Model', 'Provider', 'Circuit', 'Successes', 'Failures', 'Latency (EWMA)'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          live.map((m) =>
+            h(
+              'tr',
+              { 'data-model': m.id },
+              h('td', {}, m.id),
+              h('td', {}, m.provider),
+              h('td', { class: m.circuit === 'open' ? 'bad' : 'good' }, m.circuit ?? '—'),
+              h('td', { class: 'num' }, count(m.successes ?? 0)),
+              h('td', { class: 'num' }, count(m.failures ?? 0)),
+              h('td', { class: 'num' }, m.latency_ewma_ms ? `${count(m.latency_ewma_ms)} ms` : '—'),
+            ),
+          ),
+        ),
       ),
     ),
     h(
@@ -99,17 +165,35 @@ function render(p: Providers): HTMLElement {
         'table',
         {},
         h('caption', {}, 'Catalog (USD per 1M tokens)'),
-        h('thead', {}, h('tr', {}, ['Model', 'Provider', 'Kind', 'Input', 'Output', 'Context', 'Quality', 'Available'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, p.models.map((m) => h('tr', {},
-          h('td', {}, m.id),
-          h('td', {}, m.provider),
-          h('td', {}, m.kind),
-          h('td', { class: 'num' }, money(m.input_per_1m_usd)),
-          h('td', { class: 'num' }, money(m.output_per_1m_usd)),
-          h('td', { class: 'num' }, count(m.context_window)),
-          h('td', { class: 'num' }, m.quality.toFixed(2)),
-          h('td', {}, m.configured ? 'yes' : 'no key'),
-        ))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Model', 'Provider', 'Kind', 'Input', 'Output', 'Context', 'Quality', 'Available'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          p.models.map((m) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, m.id),
+              h('td', {}, m.provider),
+              h('td', {}, m.kind),
+              h('td', { class: 'num' }, money(m.input_per_1m_usd)),
+              h('td', { class: 'num' }, money(m.output_per_1m_usd)),
+              h('td', { class: 'num' }, count(m.context_window)),
+              h('td', { class: 'num' }, m.quality.toFixed(2)),
+              h('td', {}, m.configured ? 'yes' : 'no key'),
+            ),
+          ),
+        ),
       ),
     ),
   );
