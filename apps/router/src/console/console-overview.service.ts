@@ -44,12 +44,12 @@ export class ConsoleOverviewService {
     // numbers are current (refusals are counted from the audit log).
     await Promise.all([this.recorder.flush(), this.audit.flush().catch(() => undefined)]);
     const { start, end, granularity } = period;
-    const [series, refusals, keyNames, budget, ...breakdowns] = await Promise.all([
+    const [series, refusals, keyNames, budget, breakdowns] = await Promise.all([
       this.stats.series(tenantId, start, end, granularity),
       this.stats.refusals(tenantId, start, end, granularity),
       this.stats.keyNames(tenantId),
       this.budget(tenantId),
-      ...DIMS.map((d) => this.stats.breakdown(tenantId, d, start, end)),
+      this.stats.breakdowns(tenantId, DIMS, start, end),
     ]);
     const byBucket = new Map(series.map((s) => [s.bucket, s]));
     const refusedBy = new Map<string, Record<string, number>>();
@@ -75,7 +75,7 @@ export class ConsoleOverviewService {
       for (const k of Object.keys(empty) as (keyof Measures)[]) out[k] += s[k];
       return out;
     }, empty);
-    const [byModel, byProvider, byKey, byRoute] = breakdowns;
+    const [byModel, byProvider, byKey, byRoute] = DIMS.map((d) => breakdowns.get(d) ?? []);
     return {
       object: 'console.overview',
       tenant_id: tenantId,
