@@ -263,6 +263,45 @@ describe(`console API (${SERVICES_LABEL})`, () => {
     expect({ status: bad.status, param: bad.body.error.param }).toEqual({ status: 400, param: 'status' });
   });
 
+  it("edits a key's limits and allowed models, and the next calls of that key obey them", async () => {
+    const s = await signIn(devKey);
+    const write = (method: 'post' | 'put', path: string, body: object) =>
+      request(booted.url)[method](path).set('cookie', s.cookie).set('x-csrf-token', s.csrf).send(body);
+    const created = await write('post', '/console/api/keys', { name: 'limited', scopes: ['llm'] }).expect(
+      201,
+    );
+    const chatAs = (model: string) =>
+      request(booted.url)
+        .post('/v1/chat/completions')
+        .set('authorization', `Bearer ${created.body.key}`)
+        .send({ model, messages: [{ role: 'user', content: 'hi' }] });
+    await chatAs('auto').expect(200);
+    const bad = await write('put', `/console/api/keys/${created.body.id}/limits`, { rpm: -1 });
+    expect({ status: bad.status, param: bad.body.error.param }).toEqual({ status: 400, param: 'rpm' });
+    expect(bad.body.error.message).toMatch(/rpm/);
+    const ok = await write('put', `/console/api/keys/${created.body.id}/limits`, {
+      allowed_models: ['fast'],
+      rpm: 100,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.limits).toEqual(
+      expect.objectContaining({ allowed_models: ['fast'], rpm: 100, tpm: null }),
+    );
+    // The key's cached verification is dropped at once: the next call sees the allow-list.
+    const refused = await chatAs('auto');
+    expect(refused.status).toBe(403);
+    await chatAs('fast').expect(200);
+    const keys = await get(s, '/console/api/keys').expect(200);
+    const listed = keys.body.data.find((k: { id: string }) => k.id === created.body.id);
+    expect(listed.limits).toEqual(expect.objectContaining({ allowed_models: ['fast'], rpm: 100 }));
+    // Clearing them lifts the allow-list.
+    await write('put', `/console/api/keys/${created.body.id}/limits`, {}).expect(200, {
+      id: created.body.id,
+      limits: null,
+    });
+    await chatAs('auto').expect(200);
+  });
+
   it('counts refusals (429) per bucket from the audit log, hourly and daily alike', async () => {
     const b = await otherTenant();
     const tenants = booted.app.get(TenantService);
