@@ -47,7 +47,13 @@ async function screenshot(path, apiKey) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -77,16 +83,22 @@ async function cleanup() {
 try {
   for (let i = 0; ; i++) {
     if (i > 300) throw new Error('the router did not start');
-    const ok = await fetch(`${origin}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${origin}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const page = await fetch(`${origin}/console`);
-  if (page.status !== 200) throw new Error(`/console answered ${page.status}: is the console built (npm run build)?`);
+  if (page.status !== 200)
+    throw new Error(`/console answered ${page.status}: is the console built (npm run build)?`);
   const creds = JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8'));
   const db = new pg.Client({ connectionString: url.toString() });
   await db.connect();
-  const [{ id: devKeyId }] = (await db.query('SELECT id FROM api_keys WHERE tenant_id = $1', [creds.tenant_id])).rows;
+  const [{ id: devKeyId }] = (
+    await db.query('SELECT id FROM api_keys WHERE tenant_id = $1', [creds.tenant_id])
+  ).rows;
   let t = Date.now();
   // Ten keys (the dev key and nine others), five models on three providers, four routes, 2% failures.
   await db.query(
@@ -118,8 +130,9 @@ try {
   await db.query('VACUUM ANALYZE usage_records');
   await db.query('VACUUM ANALYZE usage_rollups');
   await db.query('VACUUM ANALYZE audit_events');
-  const rollups = (await db.query('SELECT count(*)::int AS n FROM usage_rollups WHERE tenant_id = $1', [creds.tenant_id]))
-    .rows[0].n;
+  const rollups = (
+    await db.query('SELECT count(*)::int AS n FROM usage_rollups WHERE tenant_id = $1', [creds.tenant_id])
+  ).rows[0].n;
   await db.end();
   console.log(
     `seeded ${ROWS} usage rows in ${(seededUsage / 1000).toFixed(1)} s (rollup trigger included; ${rollups} rollup rows), ` +
@@ -177,7 +190,8 @@ try {
   }
   console.log(`\n| console API call (${ROWS} usage rows, ${CALLS} calls each) | p50 ms | p95 ms | max ms |`);
   console.log('|---|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} |`);
+  for (const r of rows)
+    console.log(`| ${r.name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} |`);
   const worst = Math.max(...rows.map((r) => r.p95));
   console.log(`\nworst p95: ${worst.toFixed(1)} ms (${worst < 300 ? 'under' : 'OVER'} 300 ms)`);
 } finally {

@@ -25,7 +25,12 @@ function bundle() {
         entry: './src/main.ts',
         target: ['web', 'es2020'],
         devtool: false,
-        output: { path: assets, filename: 'app.[contenthash:12].js', publicPath: '/console/assets/', clean: false },
+        output: {
+          path: assets,
+          filename: 'app.[contenthash:12].js',
+          publicPath: '/console/assets/',
+          clean: false,
+        },
         resolve: { extensions: ['.ts', '.js'] },
         module: {
           rules: [
@@ -56,4 +61,6 @@ const html = readFileSync(join(src, 'index.html'), 'utf8')
   .replace('%SCRIPT%', `/console/assets/${script}`);
 writeFileSync(join(out, 'index.html'), html);
 const size = readdirSync(assets).reduce((n, f) => n + readFileSync(join(assets, f)).length, 0);
-process.stdout.write(`console built: ${out} (${readdirSync(assets).join(', ')}; ${(size / 1024).toFixed(1)} KiB)\n`);
+process.stdout.write(
+  `console built: ${out} (${readdirSync(assets).join(', ')}; ${(size / 1024).toFixed(1)} KiB)\n`,
+);
