@@ -41,8 +41,11 @@ describe('console periods', () => {
     expect(param(() => overviewPeriod({ start: 'yesterday' }, NOW))).toBe('start');
     expect(param(() => overviewPeriod({ start: '2026-12-08T00:00:00Z' }, NOW))).toBe('start');
     expect(param(() => overviewPeriod({ granularity: 'minute' }, NOW))).toBe('granularity');
-    expect(param(() => overviewPeriod({ start: '2026-01-01T00:00:00Z', granularity: 'hour' }, NOW))).toBe(
+    expect(param(() => overviewPeriod({ start: '2026-11-20T00:00:00Z', granularity: 'hour' }, NOW))).toBe(
       'granularity',
+    );
+    expect(overviewPeriod({ start: '2026-11-30T05:40:00Z', granularity: 'hour' }, NOW).granularity).toBe(
+      'hour',
     );
     expect(param(() => overviewPeriod({ start: '2020-01-01T00:00:00Z' }, NOW))).toBe('start');
     expect(param(() => logWindow({ end: '2026-01-01T00:00:00Z', start: '2026-02-01T00:00:00Z' }, NOW))).toBe(
