@@ -159,7 +159,7 @@ try {
     'overview 24h (hourly)': `overview?start=${iso(DAY)}`,
     'overview 7d (daily)': `overview?start=${iso(7 * DAY)}`,
     'overview 30d (daily)': `overview?start=${iso(30 * DAY)}`,
-    'overview 30d (hourly)': `overview?start=${iso(30 * DAY)}&granularity=hour`,
+    'overview 7d (hourly)': `overview?start=${iso(7 * DAY)}&granularity=hour`,
     'requests 24h, page 1': 'requests?limit=50',
     'requests 24h, page 2 (cursor)': `requests?limit=50&cursor=${firstPage.next_cursor}`,
     'requests 30d, by key': `requests?limit=50&start=${iso(30 * DAY)}&api_key_id=00000000-0000-4000-8000-000000000003`,
