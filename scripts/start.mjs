@@ -83,6 +83,7 @@ if (!stopping) {
       'ATP is running:',
       `  router          http://localhost:${services[0].port}   (docs: http://localhost:${services[0].port}/docs)`,
       `  memory gateway  http://localhost:${services[1].port}   (docs: http://localhost:${services[1].port}/docs)`,
+      `  admin console   http://localhost:${services[0].port}/console   (sign in with the api_key below)`,
       existsSync(creds)
         ? `  dev credentials ${creds}`
         : `  dev credentials: none yet (${creds} appears once the services create them)`,

@@ -72,6 +72,11 @@ describe('npm start (scripts/start.mjs) on embedded defaults', () => {
     expect(out.join('')).not.toMatch(/^building /m);
     expect(out.join('')).toContain(`http://localhost:${routerPort}`);
     expect(out.join('')).toContain(`http://localhost:${gatewayPort}`);
+    expect(out.join('')).toContain(`http://localhost:${routerPort}/console`);
+    // The bundled router finds the console that npm run build put beside it.
+    const consolePage = await fetch(`http://127.0.0.1:${routerPort}/console`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('/console/assets/app.');
 
     const stopAt = Date.now();
     process.kill(-pid, 'SIGINT');

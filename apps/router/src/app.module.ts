@@ -8,6 +8,7 @@ import { HealthModule } from '@app/health';
 import { ObservabilityModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
 import { CompletionsModule } from './completions/completions.module';
+import { ConsoleModule } from './console/console.module';
 
 @Module({})
 export class AppModule {
@@ -30,6 +31,7 @@ export class AppModule {
         { ...AuditModule.forRoot(auditOptionsFromConfig(config)), global: true },
         AdminModule,
         CompletionsModule,
+        ConsoleModule,
       ],
     };
   }

@@ -91,6 +91,7 @@ export class AuthModule {
         ApiKeyVerifier,
         OidcKeySet,
         AUTH_SETTINGS,
+        CredentialAuthenticator,
       ],
     };
   }

@@ -32,7 +32,15 @@ export class CredentialAuthenticator {
   async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
     const header = parseCredentialHeaders(req.headers);
     if (!header.ok) throw AuthErrors.headerProblem(header.reason);
-    const credential = classifyCredential(header.credential);
+    return this.authenticateCredential(header.credential, req, reply);
+  }
+
+  /**
+   * Verifies a credential that did not come from a request header (the console's session cookie,
+   * a key typed into the console's sign-in form) exactly as a bearer one.
+   */
+  async authenticateCredential(value: string, req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+    const credential = classifyCredential(value);
     switch (credential.kind) {
       case 'invalid':
         throw AuthErrors.invalidToken(credential.reason);

@@ -5,6 +5,7 @@ export * from './auth-settings';
 export * from './auth.guard';
 export * from './bearer';
 export * from './clock';
+export * from './credential-authenticator';
 export * from './decorators';
 export * from './errors';
 export * from './ids';

@@ -71,6 +71,13 @@ export class ApiKeyRepository {
     return (res.affected ?? 0) > 0;
   }
 
+  /** @returns false when the tenant has no such unrevoked key */
+  async replaceKeyLimits(tenantId: string, keyId: string, limits: Limits | null): Promise<boolean> {
+    if (!isUuid(tenantId) || !isUuid(keyId)) return false;
+    const res = await this.repo.update({ id: keyId, tenantId, revokedAt: IsNull() }, { limits });
+    return (res.affected ?? 0) > 0;
+  }
+
   /** Authentication: the key (by its hash) selects the tenant, so this lookup is tenant-less by design. */
   async findActiveKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
     const row = await this.repo.findOne({ where: { keyHash, revokedAt: IsNull() } });

@@ -100,6 +100,28 @@ export class ApiKeyService {
     this.emit('apikey.revoked', 204, { id: keyId, tenantId }, actor);
   }
 
+  /**
+   * Replaces one key's own limits (PUT semantics; null or {} removes them). Every replica drops
+   * the key from its verified-key cache, so the next request reads the new limits.
+   * @throws AtpError 404 `api_key_not_found`
+   */
+  async updateKeyLimits(params: {
+    tenantId: string;
+    keyId: string;
+    limits: Limits | null;
+    actor: Actor;
+  }): Promise<Limits | null> {
+    const { tenantId, keyId, actor } = params;
+    const normalized = params.limits ? normalizeLimits(params.limits) : null;
+    const stored = normalized && Object.keys(normalized).length ? normalized : null;
+    if (!(await this.keys.replaceKeyLimits(tenantId, keyId, stored))) {
+      throw AtpError.notFound('api_key_not_found', `No active API key with id "${keyId}" in this tenant`);
+    }
+    await this.bus.announce({ id: keyId, tenant_id: tenantId });
+    this.emit('limits.updated', 200, { id: keyId, tenantId }, actor);
+    return stored;
+  }
+
   /** Operator CLI: revoke by id alone (the CLI has database access, so it is platform-wide). */
   async revokeKeyAnyTenant(params: { keyId: string; actor: Actor }): Promise<{ tenantId: string }> {
     const tenantId = await this.keys.findOwnerTenantId(params.keyId);
@@ -109,7 +131,7 @@ export class ApiKeyService {
   }
 
   private emit(
-    action: 'apikey.created' | 'apikey.revoked',
+    action: 'apikey.created' | 'apikey.revoked' | 'limits.updated',
     statusCode: number,
     key: { id: string; tenantId: string },
     actor: Actor,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
-export type AuthEventAction = 'auth.denied' | 'apikey.created' | 'apikey.revoked' | 'tenant.created';
+export type AuthEventAction =
+  'auth.denied' | 'apikey.created' | 'apikey.revoked' | 'tenant.created' | 'limits.updated';
 
 /**
  * What the audit trail records about authentication and credential management. Never holds a

@@ -35,6 +35,15 @@ export class TenantRepository {
     return this.repo.exists({ where: { id: tenantId } });
   }
 
+  /** Platform-level (platform admins' console): every tenant, by name. */
+  async listTenants(): Promise<TenantRecord[]> {
+    const rows = await this.repo.find({
+      select: { id: true, name: true, createdAt: true },
+      order: { name: 'ASC' },
+    });
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+  }
+
   /** Platform-level: is this a fresh database (development bootstrap)? Reads no tenant's data. */
   async anyTenantExists(): Promise<boolean> {
     return this.repo.exists({});

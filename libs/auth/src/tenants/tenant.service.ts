@@ -59,6 +59,11 @@ export class TenantService {
     return tenant;
   }
 
+  /** Every tenant (platform admins only: the caller checks the scope). */
+  listTenants(): Promise<TenantRecord[]> {
+    return this.tenants.listTenants();
+  }
+
   async getLimits(tenantId: string): Promise<Limits> {
     const limits = await this.tenants.findLimits(tenantId);
     if (!limits)

@@ -1,0 +1,258 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AUDIT_REFUSAL_PREDICATE, sqliteDatetime } from '@app/database';
+
+export type Granularity = 'hour' | 'day';
+export type RollupDim = 'model' | 'provider' | 'key' | 'route' | 'endpoint';
+
+export interface Measures {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost_usd: number;
+  latency_ms_sum: number;
+  cached: number;
+}
+
+export interface UsageRow {
+  id: string;
+  created_at: string;
+  api_key_id: string | null;
+  endpoint: string;
+  route: string;
+  provider: string;
+  model: string;
+  status: number;
+  outcome: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost_usd: number;
+  latency_ms: number;
+  ttft_ms: number | null;
+  cached: boolean;
+  estimated: boolean;
+  stream: boolean;
+  attempts: number;
+  request_id: string | null;
+}
+
+export interface UsageFilters {
+  start: Date;
+  end: Date;
+  apiKeyId?: string;
+  model?: string;
+  provider?: string;
+  route?: string;
+  endpoint?: string;
+  /** `ok` (< 400), `error` (>= 400) or one status code. */
+  status?: 'ok' | 'error' | number;
+  requestId?: string;
+}
+
+/** Keyset position: the last row of the previous page (created_at as the database's text, id). */
+export interface UsageCursor {
+  at: string;
+  id: string;
+}
+
+const SUMS = `SUM(requests) AS requests, SUM(errors) AS errors, SUM(prompt_tokens) AS prompt_tokens,
+  SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, SUM(cost_usd) AS cost_usd,
+  SUM(latency_ms) AS latency_ms_sum, SUM(cached) AS cached`;
+
+/** Numbers from either driver (pg returns bigint sums as strings). */
+function measures(r: Record<string, unknown>): Measures {
+  const n = (k: string) => Number(r[k] ?? 0);
+  return {
+    requests: n('requests'),
+    errors: n('errors'),
+    prompt_tokens: n('prompt_tokens'),
+    completion_tokens: n('completion_tokens'),
+    total_tokens: n('total_tokens'),
+    cost_usd: n('cost_usd'),
+    latency_ms_sum: n('latency_ms_sum'),
+    cached: n('cached'),
+  };
+}
+
+/** Positional parameters in the engine's syntax. */
+class Params {
+  readonly values: unknown[] = [];
+  constructor(private readonly pg: boolean) {}
+  add(v: unknown): string {
+    this.values.push(v);
+    return this.pg ? `$${this.values.length}` : '?';
+  }
+  time(d: Date): string {
+    return this.add(this.pg ? d : sqliteDatetime(d));
+  }
+}
+
+/**
+ * The console's reads: aggregates from the hourly `usage_rollups` (kept by a trigger, see the
+ * Console migration), keyset pages of usage rows, refusals from the audit log. Every query takes
+ * the tenant id first and is served by an index that starts with it.
+ */
+@Injectable()
+export class ConsoleStatsRepository {
+  private readonly pg: boolean;
+
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    this.pg = ds.options.type === 'postgres';
+  }
+
+  /** Totals per hour or UTC day in [start, end); start/end are whole hours. */
+  async series(tenantId: string, start: Date, end: Date, g: Granularity) {
+    const p = new Params(this.pg);
+    // PostgreSQL: group on the truncated time, format only the groups.
+    const bucket = this.pg
+      ? `date_trunc('${g}', bucket AT TIME ZONE 'UTC')`
+      : g === 'hour'
+        ? "substr(bucket, 1, 10) || 'T' || substr(bucket, 12, 2) || ':00:00Z'"
+        : "substr(bucket, 1, 10) || 'T00:00:00Z'";
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      this.formatBuckets(`SELECT ${bucket} AS bt, ${SUMS} FROM usage_rollups
+       WHERE tenant_id = ${p.add(tenantId)} AND dim = 'total' AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
+       GROUP BY 1`),
+      p.values,
+    );
+    return rows.map((r) => ({ bucket: String(r.b), ...measures(r) }));
+  }
+
+  /** Totals per value of one dimension in [start, end), most expensive first. */
+  async breakdown(tenantId: string, dim: RollupDim, start: Date, end: Date, limit = 50) {
+    const p = new Params(this.pg);
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      `SELECT value, ${SUMS} FROM usage_rollups
+       WHERE tenant_id = ${p.add(tenantId)} AND dim = ${p.add(dim)} AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
+       GROUP BY value ORDER BY SUM(cost_usd) DESC, SUM(requests) DESC, value LIMIT ${Number(limit)}`,
+      p.values,
+    );
+    return rows.map((r) => ({ value: String(r.value), ...measures(r) }));
+  }
+
+  /**
+   * Totals per value of several dimensions in [start, end) in one query (one round trip instead
+   * of one per dimension), each dimension's rows most expensive first, at most `limit` each.
+   */
+  async breakdowns(tenantId: string, dims: RollupDim[], start: Date, end: Date, limit = 50) {
+    const p = new Params(this.pg);
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      `SELECT dim, value, ${SUMS} FROM usage_rollups
+       WHERE tenant_id = ${p.add(tenantId)} AND dim IN (${dims.map((d) => p.add(d)).join(', ')})
+         AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
+       GROUP BY dim, value ORDER BY dim, SUM(cost_usd) DESC, SUM(requests) DESC, value`,
+      p.values,
+    );
+    const out = new Map<RollupDim, ({ value: string } & Measures)[]>(dims.map((d) => [d, []]));
+    for (const r of rows) {
+      const list = out.get(r.dim as RollupDim);
+      if (list && list.length < limit) list.push({ value: String(r.value), ...measures(r) });
+    }
+    return out;
+  }
+
+  /** Model calls refused by policy (403 allow-list, 422 PII, 429 limits/budget) per bucket and status. */
+  async refusals(tenantId: string, start: Date, end: Date, g: Granularity) {
+    const p = new Params(this.pg);
+    const bucket = this.pg
+      ? `date_trunc('${g}', occurred_at AT TIME ZONE 'UTC')`
+      : g === 'hour'
+        ? "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 2) || ':00:00Z'"
+        : "substr(occurred_at, 1, 10) || 'T00:00:00Z'";
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      this.formatBuckets(`SELECT ${bucket} AS bt, status_code, COUNT(*) AS n FROM audit_events
+       WHERE tenant_id = ${p.add(tenantId)} AND occurred_at >= ${p.time(start)} AND occurred_at < ${p.time(end)}
+         AND ${AUDIT_REFUSAL_PREDICATE}
+       GROUP BY 1, 2`),
+      p.values,
+    );
+    return rows.map((r) => ({ bucket: String(r.b), status: Number(r.status_code), count: Number(r.n) }));
+  }
+
+  /** Orders by bucket; on PostgreSQL also turns the bucket timestamps into ISO text. */
+  private formatBuckets(grouped: string): string {
+    const b = this.pg ? `to_char(g.bt, 'YYYY-MM-DD"T"HH24":00:00Z"')` : 'g.bt';
+    return `SELECT ${b} AS b, g.* FROM (${grouped}) g ORDER BY g.bt`;
+  }
+
+  /** One page of usage rows, newest first, after `cursor`; `limit + 1` rows tell whether more exist. */
+  async usagePage(tenantId: string, f: UsageFilters, cursor: UsageCursor | null, limit: number) {
+    const p = new Params(this.pg);
+    const where = [
+      `tenant_id = ${p.add(tenantId)}`,
+      `created_at >= ${p.time(f.start)}`,
+      `created_at < ${p.time(f.end)}`,
+    ];
+    if (f.apiKeyId !== undefined) where.push(`api_key_id = ${p.add(f.apiKeyId)}`);
+    if (f.model !== undefined) where.push(`model = ${p.add(f.model)}`);
+    if (f.provider !== undefined) where.push(`provider = ${p.add(f.provider)}`);
+    if (f.route !== undefined) where.push(`route = ${p.add(f.route)}`);
+    if (f.endpoint !== undefined) where.push(`endpoint = ${p.add(f.endpoint)}`);
+    if (f.requestId !== undefined) where.push(`request_id = ${p.add(f.requestId)}`);
+    if (f.status === 'ok') where.push('status < 400');
+    else if (f.status === 'error') where.push('status >= 400');
+    else if (typeof f.status === 'number') where.push(`status = ${p.add(f.status)}`);
+    const at = this.pg
+      ? `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+      : 'created_at';
+    if (cursor) {
+      const c = this.pg ? `${p.add(cursor.at)}::timestamptz` : p.add(cursor.at);
+      const c2 = this.pg ? `${p.add(cursor.at)}::timestamptz` : p.add(cursor.at);
+      where.push(`(created_at < ${c} OR (created_at = ${c2} AND id < ${p.add(cursor.id)}))`);
+    }
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      `SELECT id, ${at} AS at, api_key_id, endpoint, route, provider, model, status, outcome, prompt_tokens,
+         completion_tokens, total_tokens, cost_usd, latency_ms, ttft_ms, cached, estimated, stream, attempts, request_id
+       FROM usage_records WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ${Number(limit) + 1}`,
+      p.values,
+    );
+    return rows.map((r) => ({ at: String(r.at), row: this.usageRow(r) }));
+  }
+
+  private usageRow(r: Record<string, unknown>): UsageRow {
+    const at = String(r.at);
+    return {
+      id: String(r.id),
+      // SQLite: 'YYYY-MM-DD HH:MM:SS.mmm' (UTC) → ISO; PostgreSQL already gave ISO with microseconds.
+      created_at: this.pg ? at : `${at.replace(' ', 'T')}Z`,
+      api_key_id: (r.api_key_id as string | null) ?? null,
+      endpoint: String(r.endpoint),
+      route: String(r.route),
+      provider: String(r.provider),
+      model: String(r.model),
+      status: Number(r.status),
+      outcome: String(r.outcome),
+      prompt_tokens: Number(r.prompt_tokens),
+      completion_tokens: Number(r.completion_tokens),
+      total_tokens: Number(r.total_tokens),
+      cost_usd: Number(r.cost_usd),
+      latency_ms: Number(r.latency_ms),
+      ttft_ms: r.ttft_ms === null || r.ttft_ms === undefined ? null : Number(r.ttft_ms),
+      cached: Boolean(r.cached),
+      estimated: Boolean(r.estimated),
+      stream: Boolean(r.stream),
+      attempts: Number(r.attempts),
+      request_id: (r.request_id as string | null) ?? null,
+    };
+  }
+
+  /** Names of the tenant's keys, revoked ones included (old usage rows still point at them). */
+  async keyNames(tenantId: string): Promise<Map<string, { name: string; prefix: string; revoked: boolean }>> {
+    const p = new Params(this.pg);
+    const rows = await this.ds.query<Record<string, unknown>[]>(
+      `SELECT id, name, prefix, revoked_at FROM api_keys WHERE tenant_id = ${p.add(tenantId)}`,
+      p.values,
+    );
+    return new Map(
+      rows.map((r) => [
+        String(r.id),
+        { name: String(r.name), prefix: String(r.prefix), revoked: r.revoked_at !== null },
+      ]),
+    );
+  }
+}
