@@ -20,15 +20,15 @@ const SHARED_INPUTS = [
   'webpack.config.js',
 ];
 
-/** Newest mtime of the build inputs under `dir`: .ts and .json files, not tests or specs. */
-function newestInput(dir) {
+/** Newest mtime of the build inputs under `dir`: .ts and .json files (any file with `all`), not tests or specs. */
+function newestInput(dir, all = false) {
   let newest = 0;
   if (!existsSync(dir)) return newest;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (['node_modules', 'test', 'dist'].includes(entry.name)) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestInput(path));
-    else if (/\.(ts|json)$/.test(entry.name) && !/\.(e2e-)?spec\.ts$/.test(entry.name))
+    if (entry.isDirectory()) newest = Math.max(newest, newestInput(path, all));
+    else if ((all || /\.(ts|json)$/.test(entry.name)) && !/\.(e2e-)?spec\.ts$/.test(entry.name))
       newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
@@ -41,18 +41,36 @@ export function distOf(app, root = ROOT) {
 /** Apps whose bundle is missing or older than its app folder, libs/ or a shared config file. */
 export function staleApps(root = ROOT, apps = APPS) {
   const libs = newestInput(join(root, 'libs'));
-  const shared = Math.max(
-    0,
-    ...SHARED_INPUTS.map((f) => join(root, f))
-      .filter(existsSync)
-      .map((f) => statSync(f).mtimeMs),
-  );
+  const shared = sharedInputsMtime(root);
   return apps.filter((app) => {
     const out = distOf(app, root);
     if (!existsSync(out)) return true;
     const sources = Math.max(libs, shared, newestInput(join(root, 'apps', app)));
     return statSync(out).mtimeMs <= sources;
   });
+}
+
+function sharedInputsMtime(root) {
+  return Math.max(
+    0,
+    ...SHARED_INPUTS.map((f) => join(root, f))
+      .filter(existsSync)
+      .map((f) => statSync(f).mtimeMs),
+  );
+}
+
+/**
+ * The admin console's assets (scripts/build-console.mjs → dist/apps/router/console): stale when
+ * missing (a router build may have emptied its folder) or older than apps/router/console-ui.
+ */
+export function consoleStale(root = ROOT) {
+  const out = join(root, 'dist', 'apps', 'router', 'console', 'index.html');
+  if (!existsSync(out)) return true;
+  const sources = Math.max(
+    sharedInputsMtime(root),
+    newestInput(join(root, 'apps', 'router', 'console-ui'), true),
+  );
+  return statSync(out).mtimeMs <= sources;
 }
 
 /**
@@ -70,6 +88,15 @@ export function buildIfStale({ root = ROOT, apps = APPS, log = (m) => process.st
     // or an app that a change did not affect would be rebuilt on every start.
     const now = new Date();
     utimesSync(distOf(app, root), now, now);
+  }
+  if (apps.includes('router') && consoleStale(root)) {
+    log('building the console (apps/router/console-ui changed)…');
+    const res = spawnSync(process.execPath, [join(root, 'scripts', 'build-console.mjs')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (res.status !== 0) throw new Error(`the console build failed (exit ${res.status ?? res.signal})`);
+    stale.push('console');
   }
   return stale;
 }

@@ -19,6 +19,15 @@ const staleApps = (root: string) =>
     ]).toString(),
   ) as string[];
 
+const consoleStale = (root: string) =>
+  JSON.parse(
+    execFileSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { consoleStale } from ${JSON.stringify(SCRIPT)}; console.log(JSON.stringify(consoleStale(${JSON.stringify(root)})));`,
+    ]).toString(),
+  ) as boolean;
+
 describe('scripts/build-if-stale.mjs: which apps npm start and the test setup rebuild', () => {
   let root: string;
   const T0 = new Date('2026-01-01T00:00:00Z');
@@ -37,6 +46,8 @@ describe('scripts/build-if-stale.mjs: which apps npm start and the test setup re
     file('libs/providers/src/index.ts', T0);
     file('package.json', T0);
     for (const app of ['router', 'memory-gateway', 'cli']) file(`dist/apps/${app}/main.js`, later(10));
+    file('apps/router/console-ui/src/main.ts', T0);
+    file('dist/apps/router/console/index.html', later(10));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -67,6 +78,16 @@ describe('scripts/build-if-stale.mjs: which apps npm start and the test setup re
     file('libs/providers/src/index.ts', later(20));
     expect(call('buildIfStale', root)).toEqual(['router', 'memory-gateway', 'cli']);
     expect(staleApps(root)).toEqual([]);
+  });
+
+  it('the console is rebuilt when its assets are missing (a router build empties its folder) or any console-ui file changed', () => {
+    expect(consoleStale(root)).toBe(false);
+    file('apps/router/console-ui/src/style.css', later(20));
+    expect(consoleStale(root)).toBe(true);
+    file('apps/router/console-ui/src/style.css', T0);
+    expect(consoleStale(root)).toBe(false);
+    rmSync(join(root, 'dist/apps/router/console/index.html'));
+    expect(consoleStale(root)).toBe(true);
   });
 
   it('a change in libs/ or a shared config file rebuilds every app', () => {
