@@ -8,6 +8,7 @@ import type { AppConfig } from '@app/config';
 import type { Logger as PinoLogger } from 'pino';
 import {
   APP_LOGGER,
+  BufferPressure,
   httpRequestHistogram,
   labelled,
   logRequestLine,
@@ -54,8 +55,22 @@ export async function createHttpApp(
   fastify.removeContentTypeParser('text/plain');
 
   const requests = labelled(httpRequestHistogram());
+  // Set once the Nest app exists (a provider of ObservabilityModule); hooks only run after that.
+  let pressure: BufferPressure | null = null;
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    // A write buffer at its bound (the database is down or too slow): refuse new API work before
+    // it makes more rows to buffer. Operations endpoints (/health, /ready, /metrics) stay open.
+    const full = pressure && req.url.startsWith('/v1/') ? pressure.full() : null;
+    if (full) {
+      pressure!.shed(full);
+      const err = AtpError.unavailable(
+        'write_buffer_full',
+        `The service is not accepting new requests: ${full.depth()} ${full.name.replaceAll('_', ' ')} are waiting to be written (the database is down or slow). Retry later.`,
+      );
+      sendError(reply, err.status, err.toEnvelope(), err.headers);
+      return;
+    }
     done();
   });
   // Absurdly nested JSON is refused before validation: class-transformer recurses once per level
@@ -99,6 +114,7 @@ export async function createHttpApp(
     bodyParser: false,
   });
   log = app.get<PinoLogger>(APP_LOGGER);
+  pressure = app.get(BufferPressure, { strict: false });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './tracing';
 export * from './observability.module';
 export * from './cluster-metrics';
+export * from './buffer-pressure';
