@@ -51,6 +51,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
   /** The last write failed (not SQLite-busy): callers stop waiting for commits until one succeeds. */
   private failing = false;
   private busyRetry: NodeJS.Timeout | null = null;
+  private writing = 0;
   readonly durable: boolean;
   private readonly written = counter({
     name: 'atp_usage_rows_written_total',
@@ -67,7 +68,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
     @Optional() pressure?: BufferPressure,
   ) {
     this.durable = config?.env.ATP_DURABLE_RECORDS ?? false;
-    pressure?.register({ name: 'usage_rows', limit: USAGE_BUFFER_LIMIT, depth: () => this.queue.length });
+    pressure?.register({ name: 'usage_rows', limit: USAGE_BUFFER_LIMIT, depth: () => this.pending });
   }
 
   onModuleInit(): void {
@@ -95,8 +96,9 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
     return waitAtMost(committed, DURABLE_WAIT_MS);
   }
 
+  /** Rows not yet committed (queued, and the batch being written). */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.writing;
   }
 
   /** Writes everything queued so far (one flush at a time). */
@@ -111,13 +113,16 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private async drain(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.splice(0, BATCH);
+      this.writing = batch.length;
       try {
         await this.repository.insertBatch(batch);
+        this.writing = 0;
         this.written.inc(batch.length);
         this.failing = false;
         if (this.commits.size) for (const row of batch) this.committed(row);
       } catch (err) {
         this.queue.unshift(...batch);
+        this.writing = 0;
         // Another caller's transaction holds SQLite's connection: not an error, retry very soon
         // when a caller awaits its commit (the next tick otherwise).
         if (err instanceof SqliteBusyError) {
