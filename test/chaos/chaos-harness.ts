@@ -115,8 +115,13 @@ export class OwnPostgres {
     this.proc = null;
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const c = new Client({ connectionString: this.url });
+  /** Runs one statement on `database` (default: the maintenance database). */
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    database = 'postgres',
+  ): Promise<T[]> {
+    const c = new Client({ connectionString: this.url.replace(/\/postgres$/, `/${database}`) });
     await c.connect();
     try {
       return (await c.query(sql, params)).rows as T[];

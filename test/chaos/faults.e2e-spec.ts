@@ -36,6 +36,7 @@ const DEADLINE_MS = 5_000;
 const DEADLINE_SLACK_MS = 2_500;
 const GRACE_S = 4;
 const RSS_GROWTH_BOUND_MB = 150;
+const DB = 'atp_chaos';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Kind = 'chat' | 'stream' | 'jwt' | 'put' | 'get';
@@ -250,6 +251,8 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
       '503': unavailable.length,
       '502/504': by((o) => o.status === 502 || o.status === 504),
       '500': by((o) => o.status === 500),
+      '500 by kind': [...new Set(mine.filter((o) => o.status === 500).map((o) => o.kind))].join(',') || '-',
+      '503 codes': [...new Set(unavailable.map((o) => o.code))].join(',') || '-',
       'no answer': by((o) => o.status === 0),
       'stream errors': by((o) => o.streamError !== null),
       'p50 ms': percentile(
@@ -317,10 +320,31 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     ).toBeLessThanOrEqual(300);
   }
 
+  /**
+   * Once a Redis outage is known (1 s in), requests neither stall nor wait for Redis: 90% of them
+   * finish within 1.5 s (a request served normally takes ~0.2–0.6 s on this loaded machine; the
+   * issue measured ~7 s each with Redis refusing and the whole freeze with Redis stopped).
+   */
+  function assertFailFast(name: string, outageStart: number, outageMs: number) {
+    const during = outcomes.filter(
+      (o) => o.scenario === name && o.start > outageStart + 1_000 && o.start < outageStart + outageMs,
+    );
+    report[name]['outage p90 ms'] = percentile(
+      during.map((o) => o.ms),
+      90,
+    );
+    expect(
+      percentile(
+        during.map((o) => o.ms),
+        90,
+      ),
+    ).toBeLessThanOrEqual(1_500);
+  }
+
   beforeAll(async () => {
     await pg.init();
-    await pg.query('CREATE DATABASE atp_chaos');
-    dbUrl = pg.url.replace(/\/postgres$/, '/atp_chaos');
+    await pg.query(`CREATE DATABASE ${DB}`);
+    dbUrl = pg.url.replace(/\/postgres$/, `/${DB}`);
     await redis.start();
     await upstream.start();
     routerPort = await freePort();
@@ -399,6 +423,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     });
     assertScenario('redis frozen');
     assertFast503('redis frozen', outage);
+    assertFailFast('redis frozen', outage, 5_000);
   }, 60_000);
 
   it('Redis killed, refusing connections for 5 s, restarted: fail fast, then recover', async () => {
@@ -413,6 +438,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     });
     assertScenario('redis killed');
     assertFast503('redis killed', outage);
+    assertFailFast('redis killed', outage, 5_000);
   }, 60_000);
 
   for (const mode of ['fast', 'immediate'] as const) {
@@ -505,7 +531,9 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
       'exit code': String(code),
     };
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(exitMs).toBeLessThan((GRACE_S + 1) * 1000 + 1_500);
+    // Drained and flushed, not the forced exit at grace + 1 s.
+    expect(p.stderr.join('')).not.toContain('did not finish');
+    expect(exitMs).toBeLessThan((GRACE_S + 2) * 1000);
     for (const r of results) {
       expect(r).toMatchObject({ status: 200, error: 'none', done: false });
       expect(r.event).toMatchObject({ type: 'service_unavailable', code: 'server_shutting_down' });
@@ -519,6 +547,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     }>(
       'SELECT request_id, status, completion_tokens, estimated FROM usage_records WHERE request_id = ANY($1)',
       [results.map((r) => r.id)],
+      DB,
     );
     expect(rows).toHaveLength(results.length);
     for (const row of rows) {
@@ -530,6 +559,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     const audits = await pg.query<{ n: string }>(
       `SELECT COUNT(*) AS n FROM audit_events WHERE action = 'chat.completion' AND request_id = ANY($1)`,
       [results.map((r) => r.id)],
+      DB,
     );
     expect(Number(audits[0].n)).toBe(results.length);
     await startRouter();
@@ -543,10 +573,12 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     const usage = await pg.query<{ request_id: string; n: string }>(
       'SELECT request_id, COUNT(*) AS n FROM usage_records WHERE request_id = ANY($1) GROUP BY request_id',
       [ids],
+      DB,
     );
     const audit = await pg.query<{ request_id: string; n: string }>(
       `SELECT request_id, COUNT(*) AS n FROM audit_events WHERE action = 'chat.completion' AND request_id = ANY($1) GROUP BY request_id`,
       [ids],
+      DB,
     );
     const usageBy = new Map(usage.map((r) => [r.request_id, Number(r.n)]));
     const auditBy = new Map(audit.map((r) => [r.request_id, Number(r.n)]));
@@ -554,6 +586,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     const putAudit = await pg.query<{ request_id: string }>(
       `SELECT request_id FROM audit_events WHERE action = 'memory.write' AND request_id = ANY($1)`,
       [puts.map((o) => o.id)],
+      DB,
     );
     const putAudited = new Set(putAudit.map((r) => r.request_id));
     // Memory writes read back through the gateway (decrypted, as stored).

@@ -93,7 +93,13 @@ export async function runService(def: ServiceDefinition): Promise<void> {
       serviceLine('INFO', def.app, `${signal}: draining`);
       // Drain HTTP first (stop accepting, finish in-flight requests and streams), then run the
       // shutdown hooks that flush batched writes while the database is still open.
+      // A connection whose response ends after close() began stays open as keep-alive until its
+      // timeout (close() only closes the connections idle when it is called): close them as they
+      // go idle, so the drain ends when the last response does.
+      const server = app.getHttpServer() as import('node:http').Server;
+      const idleCloser = setInterval(() => server.closeIdleConnections(), 100).unref();
       await app.getHttpAdapter().getInstance().close();
+      clearInterval(idleCloser);
       await app.close();
       await tracing?.shutdown();
       process.exit(0);
