@@ -14,7 +14,7 @@ import {
   TenantRepository,
   TenantService,
 } from '@app/auth';
-import { createKvStore, type KvStore } from '@app/cache';
+import { createKvStore, type KvStore, RedisKvStore } from '@app/cache';
 import type { AppConfig } from '@app/config';
 import { dataSourceOptions, runMigrations } from '@app/database';
 
@@ -64,7 +64,12 @@ export async function withCliContext<T>(
     // Revocations are announced to running services over Redis when configured (in-process
     // caches elsewhere expire within seconds); connect only if a command needs it.
     const bus = new RevocationBus({
-      publish: (channel, message) => (kv ??= createKvStore(config)).publish(channel, message),
+      publish: async (channel, message) => {
+        const store = (kv ??= createKvStore(config));
+        // A fresh connection: wait for it (2 s at most), the store refuses commands before.
+        if (store instanceof RedisKvStore) await store.connected(2000);
+        await store.publish(channel, message);
+      },
       subscribe: () => Promise.reject(new Error('the CLI does not listen for revocations')),
     });
     return await fn({

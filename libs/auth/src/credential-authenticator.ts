@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AtpError } from '@app/common';
+import { AtpError, unavailableDependency } from '@app/common';
+import { dependencyOutage } from '@app/observability';
 import { API_KEY_STRATEGY, OIDC_STRATEGY, PLATFORM_JWT_STRATEGY } from './auth.constants';
 import { OIDC_STRATEGY_TOKEN } from './auth.tokens';
 import { classifyCredential, parseAuthorizationHeader } from './bearer';
@@ -74,7 +75,13 @@ export class CredentialAuthenticator {
     const name = (err as { name?: unknown } | null)?.name;
     if (name === 'TokenExpiredError' || name === 'NotBeforeError' || name === 'JsonWebTokenError')
       return tokenErrorFrom(err);
-    // Anything else is ours or a dependency's (the database on a cache miss): never a 500, never the details.
+    // Anything else is ours or a dependency's (the database on a cache miss): never a 500, never
+    // the details. A dependency outage is logged once by its reporter, not once per request.
+    const dependency = unavailableDependency(err);
+    if (dependency) {
+      dependencyOutage(dependency).failed(err);
+      return AuthErrors.unavailable('Credential verification', dependency);
+    }
     this.logger.error(`credential verification failed: ${(err as Error)?.message ?? String(err)}`);
     return AuthErrors.unavailable('Credential verification');
   }

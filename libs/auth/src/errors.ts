@@ -21,8 +21,8 @@ export const AuthErrors = {
       'insufficient_scope',
       `This request needs the scope${missing.length > 1 ? 's' : ''} ${missing.map((s) => `"${s}"`).join(', ')}, which the credential does not have`,
     ),
-  unavailable: (what: string) =>
-    AtpError.unavailable('auth_unavailable', `${what} is temporarily unavailable; retry shortly`),
+  unavailable: (what: string, dependency?: string) =>
+    AtpError.unavailable('auth_unavailable', `${what} is temporarily unavailable; retry shortly`, dependency),
 };
 
 interface JwtLibraryError {

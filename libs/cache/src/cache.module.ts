@@ -15,7 +15,9 @@ import { MemoryKvStore } from './memory-kv-store';
 import { RedisKvStore, throttledErrorLogger } from './redis-kv-store';
 
 export function createKvStore(config: AppConfig): KvStore {
-  return config.redis ? new RedisKvStore(config.redis.url, config.redis.prefix) : new MemoryKvStore();
+  return config.redis
+    ? new RedisKvStore(config.redis.url, config.redis.prefix, { timeoutMs: config.redis.timeoutMs })
+    : new MemoryKvStore();
 }
 
 /**
@@ -45,7 +47,18 @@ export class CacheModule implements OnApplicationShutdown {
           },
         }),
       ],
-      providers: [{ provide: KV_STORE, useFactory: () => createKvStore(config) }],
+      providers: [
+        {
+          provide: KV_STORE,
+          // Waits (2 s at most) for the connection, so the first requests after start-up do not
+          // find Redis "down" merely because it is still connecting.
+          useFactory: async () => {
+            const kv = createKvStore(config);
+            if (kv instanceof RedisKvStore) await kv.connected(2000);
+            return kv;
+          },
+        },
+      ],
       exports: [NestCacheModule, KV_STORE],
     };
   }

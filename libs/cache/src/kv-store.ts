@@ -16,6 +16,13 @@ export interface KvStore {
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
   /** Resolves when the store answers, rejects otherwise (bounded by `timeoutMs`). */
   ping(timeoutMs?: number): Promise<void>;
+  /**
+   * False while the store is known to be down (Redis: a lost connection, or a timeout a PING
+   * confirmed); calls then fail at once with RedisUnavailableError. Always true in process.
+   */
+  available(): boolean;
+  /** Called each time the store comes back after an outage. @returns remove the listener */
+  onRecovered(listener: () => void): () => void;
   close(): Promise<void>;
 }
 

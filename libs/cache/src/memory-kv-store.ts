@@ -67,6 +67,14 @@ export class MemoryKvStore implements KvStore {
 
   async ping(): Promise<void> {}
 
+  available(): boolean {
+    return true;
+  }
+
+  onRecovered(): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.bus.removeAllListeners();

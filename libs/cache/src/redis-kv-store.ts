@@ -1,20 +1,35 @@
 import { Logger } from '@nestjs/common';
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { ReplyError, type RedisOptions } from 'ioredis';
+import { dependencyOutage } from '@app/observability';
 import { type KvStore, withTimeout } from './kv-store';
+import { REDIS, RedisHealth, RedisUnavailableError, within } from './redis-health';
 
-/** Connection settings that never give up: Redis outages degrade /ready, never kill the process. */
+/**
+ * Connection settings for the command connection: nothing waits for a Redis that is not there.
+ * No offline queue (a command issued while disconnected fails at once instead of waiting for a
+ * reconnect), no retry of a command whose connection dropped, reconnects with a backoff capped at
+ * 2 s for ever (an outage degrades the service, it never ends the process). `commandTimeout` is
+ * only a net under callers that bypass {@link RedisKvStore.call}, which bounds everything else
+ * by ATP_REDIS_TIMEOUT_MS.
+ */
 export function redisOptions(): RedisOptions {
   return {
     connectTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
-    reconnectOnError: () => true,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    // Reconnect on a failover's READONLY reply only; any other reply error is the command's own.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
     // Commands issued in the same tick leave in one write: under load the router's admit, settle
     // and stats calls of many requests share a syscall instead of one each.
     enableAutoPipelining: true,
   };
 }
+
+/** A confirming or probing PING may take this long (a loaded Redis is slow, not down). */
+const CONFIRM_TIMEOUT_MS = 500;
+const PROBE_EVERY_MS = 250;
 
 const INCR_WITH_TTL = `
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -43,22 +58,97 @@ export function throttledErrorLogger(
   };
 }
 
+export interface RedisKvStoreOptions {
+  /** ATP_REDIS_TIMEOUT_MS: the longest wait for one command (default 50 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * The Redis {@link KvStore}. Every command goes through {@link call}: bounded by the command
+ * timeout, refused at once (RedisUnavailableError) while {@link health} says Redis is down.
+ */
 export class RedisKvStore implements KvStore {
   readonly kind = 'redis' as const;
-  private readonly logger = new Logger('Redis');
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Set<(m: string) => void>>();
+  private closing = false;
+  readonly timeoutMs: number;
+  readonly health: RedisHealth;
 
-  /** The raw client, for Lua scripts and pipelines; keys must be built with {@link key}. */
+  /** The raw client, for Lua scripts: use it inside {@link call}; keys must be built with {@link key}. */
   readonly client: Redis;
 
   constructor(
     private readonly url: string,
     readonly prefix: string,
+    options: RedisKvStoreOptions = {},
   ) {
+    this.timeoutMs = options.timeoutMs ?? 50;
+    const outage = dependencyOutage(REDIS);
     this.client = new Redis(url, redisOptions());
-    this.client.on('error', throttledErrorLogger(this.logger, 'redis'));
+    this.health = new RedisHealth({
+      ping: () => this.client.ping(),
+      connected: () => this.client.status === 'ready',
+      confirmTimeoutMs: Math.max(CONFIRM_TIMEOUT_MS, this.timeoutMs),
+      probeEveryMs: PROBE_EVERY_MS,
+      outage,
+    });
+    // Every error is handled here: an 'error' event without a listener would end the process.
+    this.client.on('error', (err: Error) => {
+      if (!this.closing) this.health.markDown(err);
+    });
+    this.client.on('close', () => {
+      if (!this.closing) this.health.markDown(new Error('connection to Redis lost'));
+    });
+    this.client.on('ready', () => this.health.connected());
     this.client.defineCommand('atpIncrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
+  }
+
+  /** Resolves once connected, or after `waitMs` (a Redis that is down must not hold up start-up). */
+  async connected(waitMs = 2000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.client.once('ready', done);
+    });
+  }
+
+  available(): boolean {
+    return this.health.up && this.client.status === 'ready';
+  }
+
+  onRecovered(listener: () => void): () => void {
+    return this.health.onUp(listener);
+  }
+
+  /**
+   * Runs Redis commands, bounded by `timeoutMs`. Refused at once while Redis is down. A
+   * connection error marks Redis down; a timeout makes it a suspect (a PING confirms). Reply
+   * errors of the command itself (a script error, a wrong type) pass through unchanged.
+   * @throws RedisUnavailableError
+   */
+  async call<T>(fn: (client: Redis) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    if (!this.available()) throw new RedisUnavailableError(`Redis is unavailable (${this.client.status})`);
+    try {
+      return await within(
+        fn(this.client),
+        timeoutMs,
+        () => new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`),
+      );
+    } catch (err) {
+      if (err instanceof ReplyError) throw err;
+      if (err instanceof RedisUnavailableError) {
+        this.health.suspect(err);
+        throw err;
+      }
+      this.health.markDown(err);
+      throw new RedisUnavailableError(`Redis is unavailable: ${(err as Error).message}`, err);
+    }
   }
 
   key(k: string): string {
@@ -66,66 +156,81 @@ export class RedisKvStore implements KvStore {
   }
 
   async get(key: string): Promise<string | null> {
-    return this.client.get(this.key(key));
+    return this.call((c) => c.get(this.key(key)));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    if (ttlMs) await this.client.set(this.key(key), value, 'PX', Math.max(1, Math.round(ttlMs)));
-    else await this.client.set(this.key(key), value);
+    await this.call((c) =>
+      ttlMs ? c.set(this.key(key), value, 'PX', Math.max(1, Math.round(ttlMs))) : c.set(this.key(key), value),
+    );
   }
 
   async del(key: string): Promise<void> {
-    await this.client.del(this.key(key));
+    await this.call((c) => c.del(this.key(key)));
   }
 
   async incrBy(key: string, by: number, ttlMs = 0): Promise<number> {
-    const c = this.client as Redis & { atpIncrWithTtl(k: string, by: number, ttl: number): Promise<number> };
-    return Number(await c.atpIncrWithTtl(this.key(key), by, Math.round(ttlMs)));
+    type WithIncr = Redis & { atpIncrWithTtl(k: string, by: number, ttl: number): Promise<number> };
+    return Number(
+      await this.call((c) => (c as WithIncr).atpIncrWithTtl(this.key(key), by, Math.round(ttlMs))),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.client.publish(this.key(channel), message);
+    await this.call((c) => c.publish(this.key(channel), message));
   }
 
+  /**
+   * Subscribes on a connection of its own. Resolves at once: the SUBSCRIBE waits in that
+   * connection's queue while Redis is down, and ioredis subscribes again after every reconnect,
+   * so a listener hears messages again as soon as Redis is back (messages sent meanwhile are lost).
+   */
   async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
     const full = this.key(channel);
     if (!this.subscriber) {
       this.subscriber = new Redis(this.url, {
         ...redisOptions(),
+        commandTimeout: undefined,
+        enableOfflineQueue: true,
         maxRetriesPerRequest: null,
         enableAutoPipelining: false,
+        autoResubscribe: true,
       });
-      this.subscriber.on('error', throttledErrorLogger(this.logger, 'redis subscriber'));
+      // The command connection's health tells the outage; this one only must not crash the process.
+      this.subscriber.on('error', () => undefined);
       this.subscriber.on('message', (ch: string, msg: string) => {
         for (const h of this.handlers.get(ch) ?? []) h(msg);
       });
     }
+    const subscriber = this.subscriber;
     let set = this.handlers.get(full);
     if (!set) {
       set = new Set();
       this.handlers.set(full, set);
-      await this.subscriber.subscribe(full);
+      subscriber.subscribe(full).catch(() => undefined);
     }
     set.add(handler);
     return async () => {
       set.delete(handler);
       if (!set.size) {
         this.handlers.delete(full);
-        await this.subscriber?.unsubscribe(full).catch(() => undefined);
+        if (subscriber.status === 'ready') await subscriber.unsubscribe(full).catch(() => undefined);
       }
     };
   }
 
   async ping(timeoutMs = 1500): Promise<void> {
-    if (this.client.status !== 'ready') throw new Error(`redis is ${this.client.status}`);
-    await withTimeout(this.client.ping(), timeoutMs, 'redis ping');
+    await this.call((c) => c.ping(), timeoutMs);
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.health.close();
     await Promise.all(
       [this.client, this.subscriber].map(async (c) => {
         if (!c) return;
         try {
+          if (c.status !== 'ready') throw new Error('not connected');
           await withTimeout(c.quit(), 1000, 'redis quit');
         } catch {
           c.disconnect();

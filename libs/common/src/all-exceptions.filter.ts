@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { dependencyOutage } from '@app/observability';
 import { mapError } from './error-mapping';
 
 /** One global filter: every error leaves as the CONTRACT §4 envelope. */
@@ -10,9 +11,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const mapped = mapError(exception);
-    if (mapped.unexpected) {
-      this.logger.error({ err: exception }, 'request failed');
-    }
+    if (mapped.dependency) dependencyOutage(mapped.dependency).failed(exception, true);
+    else if (mapped.unexpected) this.logger.error({ err: exception }, 'request failed');
     sendError(reply, mapped.status, mapped.body, mapped.headers);
   }
 }

@@ -1,13 +1,22 @@
 import { HttpException } from '@nestjs/common';
+import { unavailableDependency } from './dependency-errors';
 import { AtpError, errorTypeForStatus, type ErrorEnvelope } from './errors';
 
 export interface MappedError {
   status: number;
   body: ErrorEnvelope;
   headers: Record<string, string>;
-  /** True when this is our fault (a bug or a dependency), worth logging at error level. */
+  /** True when this is our fault (a bug), worth logging at error level. */
   unexpected: boolean;
+  /**
+   * The dependency whose outage this answer reports (`PostgreSQL`, `Redis`): counted on its
+   * outage reporter, which logs the outage once, instead of one line per request.
+   */
+  dependency?: string;
 }
+
+/** Seconds a client should wait before retrying a request refused because a dependency is down. */
+export const OUTAGE_RETRY_AFTER_SECONDS = '5';
 
 /** Fastify's own errors for things a client sent, by code. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; message?: string }> = {
@@ -68,7 +77,9 @@ export function mapError(err: unknown): MappedError {
       status: err.status,
       body: err.toEnvelope(),
       headers: err.headers,
-      unexpected: err.status >= 500,
+      // A 503 is a known outage answer: its dependency's reporter logs the outage, not each request.
+      unexpected: err.status >= 500 && err.status !== 503,
+      dependency: err.dependency ?? undefined,
     };
   }
   if (err instanceof HttpException) {
@@ -82,6 +93,21 @@ export function mapError(err: unknown): MappedError {
       body: envelope(status, CODE_BY_STATUS[status] ?? 'error', message),
       headers: {},
       unexpected: status >= 500,
+    };
+  }
+  const dependency = unavailableDependency(err);
+  if (dependency) {
+    const code = dependency === 'Redis' ? 'redis_unavailable' : 'database_unavailable';
+    return {
+      status: 503,
+      body: envelope(
+        503,
+        code,
+        `The ${dependency === 'Redis' ? 'cache' : 'database'} is temporarily unavailable; retry shortly`,
+      ),
+      headers: { 'retry-after': OUTAGE_RETRY_AFTER_SECONDS },
+      unexpected: false,
+      dependency,
     };
   }
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown } | null;

@@ -46,6 +46,8 @@ export interface AtpErrorOptions {
   /** Extra response headers, e.g. Retry-After. */
   headers?: Record<string, string>;
   cause?: unknown;
+  /** For a 503: the dependency that is down (`PostgreSQL`, `Redis`), counted on its outage reporter. */
+  dependency?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export class AtpError extends Error {
   readonly type: ErrorType;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  readonly dependency: string | null;
 
   constructor(
     readonly status: number,
@@ -68,6 +71,7 @@ export class AtpError extends Error {
     this.type = options.type ?? errorTypeForStatus(status);
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.dependency = options.dependency ?? null;
   }
 
   toEnvelope(): ErrorEnvelope {
@@ -86,7 +90,8 @@ export class AtpError extends Error {
   static notFound(code: string, message: string): AtpError {
     return new AtpError(404, code, message);
   }
-  static unavailable(code: string, message: string): AtpError {
-    return new AtpError(503, code, message, { headers: { 'retry-after': '5' } });
+  /** 503 with Retry-After: a dependency is down (named, when known, for the outage reporter). */
+  static unavailable(code: string, message: string, dependency?: string): AtpError {
+    return new AtpError(503, code, message, { headers: { 'retry-after': '5' }, dependency });
   }
 }

@@ -7,3 +7,4 @@ export * from './run-service';
 export * from './json-depth';
 export * from './uuid-v7';
 export * from './shutdown-notice';
+export * from './dependency-errors';

@@ -19,6 +19,8 @@ export type DatabaseConfig = { type: 'postgres'; url: string } | { type: 'sqlite
 export interface RedisConfig {
   url: string;
   prefix: string;
+  /** ATP_REDIS_TIMEOUT_MS: the wait for one command on the request path. */
+  timeoutMs: number;
 }
 
 /** The validated, resolved configuration an app runs with. */
@@ -153,7 +155,9 @@ export function loadConfig<A extends AppName>(
     database: env.DATABASE_URL
       ? { type: 'postgres', url: env.DATABASE_URL }
       : { type: 'sqlite', path: join(dataDir, 'atp.sqlite') },
-    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_KEY_PREFIX } : null,
+    redis: env.REDIS_URL
+      ? { url: env.REDIS_URL, prefix: env.REDIS_KEY_PREFIX, timeoutMs: env.ATP_REDIS_TIMEOUT_MS }
+      : null,
     jwtSecret,
     embedded,
     encryptionKeys,

@@ -76,6 +76,16 @@ export const commonEnvShape = {
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
   /** Key prefix for everything ATP stores in Redis; lets several deployments (or tests) share one Redis. */
   REDIS_KEY_PREFIX: z.preprocess(emptyToUndefined, z.string().max(64).default('atp:')),
+  /**
+   * How long a request waits for one Redis command before treating Redis as unreachable for it
+   * (limits follow ATP_LIMITS_ON_REDIS_DOWN, budgets answer 503, caches are bypassed). A
+   * timeout is confirmed by a PING; then Redis is marked down and no request waits on it until a
+   * background PING answers again.
+   */
+  ATP_REDIS_TIMEOUT_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(5).max(10_000).default(50),
+  ),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : undefined),
     z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'),

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
+import { POSTGRESQL } from '@app/common';
 import type { DatabaseConfig } from '@app/config';
+import { dependencyOutage } from '@app/observability';
 import { MIGRATIONS } from './migrations';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -36,6 +38,10 @@ export function dataSourceOptions(db: DatabaseConfig, entities: Entities = []): 
       connectTimeoutMS: 5000,
       extra: { max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5000 },
       applicationName: 'atp',
+      // An idle pooled connection the server closes (a stop, a restart, a network cut) is an
+      // 'error' on the pool: TypeORM's default handler logs each one; the outage reporter logs
+      // the outage once and counts the rest.
+      poolErrorHandler: (err: unknown) => dependencyOutage(POSTGRESQL).failed(err),
     };
   }
   mkdirSync(dirname(db.path), { recursive: true, mode: 0o700 });

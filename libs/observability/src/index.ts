@@ -4,3 +4,4 @@ export * from './tracing';
 export * from './observability.module';
 export * from './cluster-metrics';
 export * from './buffer-pressure';
+export * from './dependency-outage';

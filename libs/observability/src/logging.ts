@@ -143,6 +143,8 @@ export function logRequestLine(logger: Logger, r: RequestLineFacts): void {
     responseTime: Math.round(r.elapsedMs * 1000) / 1000,
   };
   const message = `${r.method} ${path} ${r.aborted ? 'aborted' : r.statusCode}`;
-  if (r.statusCode >= 500) logger.error(fields, message);
+  // A 503 is a dependency outage answered as designed: its reporter logs the outage once
+  // (start, summaries, end), so the request lines stay at info instead of one ERROR each.
+  if (r.statusCode >= 500 && r.statusCode !== 503) logger.error(fields, message);
   else logger.info(fields, message);
 }

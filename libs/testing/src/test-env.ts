@@ -48,6 +48,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   if (processEnv.DATABASE_URL) {
     dbName = `atp_t_${id}`;
     const admin = new Client({ connectionString: processEnv.DATABASE_URL });
+    admin.on('error', () => undefined);
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE ${dbName}`);
@@ -70,6 +71,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       rmSync(dataDir, { recursive: true, force: true });
       if (dbName && processEnv.DATABASE_URL) {
         const admin = new Client({ connectionString: processEnv.DATABASE_URL });
+        admin.on('error', () => undefined);
         await admin.connect();
         try {
           await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { escapeLiteral, type Pool, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
+import { POSTGRESQL } from '@app/common';
 import { sqliteConnection } from '@app/database';
+import { dependencyOutage } from '@app/observability';
 
 /** One SQL statement with `?` placeholders (rewritten to `$n` on PostgreSQL). */
 export interface SqlStatement {
@@ -84,6 +86,15 @@ export class SqlRunner {
     const batch: string[] = ['BEGIN'];
     let begun = false;
     let broken: Error | undefined;
+    // pg-pool listens for errors only on idle clients. A checked-out one with no listener turns
+    // the server ending the session (57P01 on a fast stop, a reset on an immediate one) into an
+    // "Unhandled 'error' event" that ends the process. The query in flight fails on its own; the
+    // client is destroyed on release instead of going back to the pool.
+    const onError = (err: Error) => {
+      broken = err;
+      dependencyOutage(POSTGRESQL).failed(err);
+    };
+    client.on('error', onError);
     const send = async (): Promise<QueryResult> => {
       begun = true;
       const text = batch.join(';\n');
@@ -111,6 +122,7 @@ export class SqlRunner {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -1,6 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { KV_STORE, type KvStore, RedisKvStore, throttledErrorLogger } from '@app/cache';
+import {
+  KV_STORE,
+  type KvStore,
+  RedisKvStore,
+  RedisUnavailableError,
+  throttledErrorLogger,
+} from '@app/cache';
 import { counter } from '@app/observability';
 import { MemorySettings } from './memory.settings';
 import type { RecordLocation, StoredRecord } from './memory.types';
@@ -38,6 +44,12 @@ type RedisWithCas = Redis & {
   atpMemorySetIfNewer(key: string, rev: number, payload: string, ttlMs: number): Promise<number>;
 };
 
+/**
+ * Cache entries a failed write may have left stale, remembered until Redis answers again. Past
+ * this many, every record entry of the deployment is dropped on recovery instead.
+ */
+const MAX_STALE_KEYS = 50_000;
+
 /** Orders the states of one record: updated time in ms, then version (a delete outranks both). */
 export function revisionOf(record: { updatedAt: number; version: number }): number {
   return record.updatedAt * 1000 + (record.version % 999);
@@ -48,9 +60,14 @@ export function revisionOf(record: { updatedAt: number; version: number }): numb
  * does not touch the database. Writers replace or tombstone the entry after commit. Without
  * Redis there is no record cache: the embedded database is local, and an in-process cache would
  * go stale under a second process sharing the same file. A cache failure is a miss, never an error.
+ *
+ * Redis down or slow: the cache is bypassed (no request waits on it; reads and writes go to the
+ * database). A write whose cache update failed leaves an entry that may be stale; its key is
+ * remembered and tombstoned as soon as Redis answers again, so no read after recovery returns a
+ * record older than what a write during the outage acknowledged.
  */
 @Injectable()
-export class MemoryCache {
+export class MemoryCache implements OnModuleDestroy {
   private readonly logError = throttledErrorLogger(new Logger('MemoryCache'), 'memory cache');
   private readonly redis: RedisKvStore | null;
   private readonly lookups = counter({
@@ -58,6 +75,10 @@ export class MemoryCache {
     help: 'Memory record cache lookups, by result',
     labelNames: ['result'],
   });
+  private readonly staleKeys = new Set<string>();
+  private staleOverflow = false;
+  private repairTimer: NodeJS.Timeout | null = null;
+  private readonly stopListening: () => void = () => undefined;
 
   constructor(
     @Inject(KV_STORE) kv: KvStore,
@@ -67,6 +88,12 @@ export class MemoryCache {
     if (this.redis && !('atpMemorySetIfNewer' in this.redis.client)) {
       this.redis.client.defineCommand('atpMemorySetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
     }
+    if (this.redis) this.stopListening = this.redis.onRecovered(() => void this.repair());
+  }
+
+  onModuleDestroy(): void {
+    this.stopListening();
+    if (this.repairTimer) clearTimeout(this.repairTimer);
   }
 
   get enabled(): boolean {
@@ -74,12 +101,17 @@ export class MemoryCache {
   }
 
   async get(at: RecordLocation, now: number): Promise<StoredRecord | null> {
-    if (!this.redis) return null;
+    const redis = this.redis;
+    if (!redis) return null;
+    if (!redis.available()) {
+      this.lookups.inc({ result: 'bypass' });
+      return null;
+    }
     let raw: string | null = null;
     try {
-      raw = await this.redis.client.get(this.key(at));
+      raw = await redis.call((c) => c.get(this.key(at)));
     } catch (err) {
-      this.logError(err as Error);
+      if (!(err instanceof RedisUnavailableError)) this.logError(err as Error);
     }
     const record = raw ? fromCached(at, raw) : null;
     const hit = record !== null && (record.expiresAt === null || record.expiresAt > now);
@@ -121,11 +153,64 @@ export class MemoryCache {
   }
 
   private async setIfNewer(key: string, rev: number, payload: string, ttlMs: number): Promise<void> {
+    const redis = this.redis!;
     try {
-      await (this.redis!.client as RedisWithCas).atpMemorySetIfNewer(key, rev, payload, ttlMs);
+      await redis.call((c) => (c as RedisWithCas).atpMemorySetIfNewer(key, rev, payload, ttlMs));
     } catch (err) {
-      this.logError(err as Error);
+      // Not written (or, after a timeout, maybe written later): the entry may be stale.
+      this.markStale(key);
+      if (!(err instanceof RedisUnavailableError)) this.logError(err as Error);
     }
+  }
+
+  private markStale(key: string): void {
+    if (!this.staleOverflow) {
+      if (this.staleKeys.size >= MAX_STALE_KEYS) {
+        this.staleOverflow = true;
+        this.staleKeys.clear();
+      } else this.staleKeys.add(key);
+    }
+    // A lone timeout does not take Redis down (so no recovery will call repair): retry soon.
+    if (!this.repairTimer && this.redis?.available()) {
+      this.repairTimer = setTimeout(() => {
+        this.repairTimer = null;
+        if (this.redis?.available()) void this.repair();
+      }, 1000);
+      this.repairTimer.unref();
+    }
+  }
+
+  /**
+   * Redis is back: tombstones every entry a failed write may have left stale (a tombstone
+   * outranks any revision written before now, so a slow reader cannot put an old one back).
+   * After more failed writes than it remembers, drops every record entry instead.
+   */
+  async repair(now = Date.now()): Promise<void> {
+    const redis = this.redis;
+    if (!redis) return;
+    if (this.staleOverflow) {
+      this.staleOverflow = false;
+      await this.dropAll(redis).catch(() => (this.staleOverflow = true));
+      return;
+    }
+    const keys = [...this.staleKeys];
+    this.staleKeys.clear();
+    const rev = now * 1000 + 999;
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys.slice(i, i + 100).map((k) => this.setIfNewer(k, rev, TOMBSTONE, TOMBSTONE_TTL_MS)),
+      );
+    }
+  }
+
+  private async dropAll(redis: RedisKvStore): Promise<void> {
+    const pattern = `${redis.key('mem:r:')}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.call((c) => c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000), 2000);
+      if (keys.length) await redis.call((c) => c.del(...keys), 2000);
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   /** `/` cannot occur in a name, so no two locations share a cache key. */

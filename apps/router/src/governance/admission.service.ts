@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Limits, Principal } from '@app/auth';
-import { withTimeout } from '@app/cache';
-import { AtpError } from '@app/common';
+import { REDIS } from '@app/cache';
+import { AtpError, unavailableDependency } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { BufferPressure } from '@app/observability';
+import { BufferPressure, dependencyOutage } from '@app/observability';
 import type { CatalogModel } from '../routing/catalog';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { UsageRepository } from '../usage/usage.repository';
@@ -21,12 +21,6 @@ import { rateLimitHeaders, retryAfterSeconds } from './rate-headers';
 
 /** A slot or reservation a crashed replica left behind frees itself after this. */
 const LEASE_MS = 15 * 60_000;
-/**
- * Only a safety net for a hung server: an unreachable Redis is detected from the connection
- * state without waiting. A short timeout would turn a slow (loaded) Redis into "down" and let
- * fail-open admit requests the limit should have refused.
- */
-const STORE_TIMEOUT_MS = 5_000;
 const RETRY_INTERVAL_MS = 1_000;
 const MAX_RETRY_QUEUE = 10_000;
 
@@ -61,16 +55,14 @@ const hasRate = (l: RateScopeLimits) => l.rpm !== undefined || l.tpm !== undefin
 /**
  * Rate limits, concurrency and budgets: one atomic store call before the provider is called
  * (`admit`), one after (`settle`, off the critical path). Redis down: limits follow
- * ATP_LIMITS_ON_REDIS_DOWN (open: serve unmetered, counted and logged once a minute), budgets
- * always fail closed.
+ * ATP_LIMITS_ON_REDIS_DOWN (open: serve unmetered, counted on the Redis outage reporter), budgets
+ * always fail closed with 503 budget_unavailable. A store call waits ATP_REDIS_TIMEOUT_MS at
+ * most, and not at all once Redis is known to be down (the KvStore's health).
  */
 @Injectable()
 export class AdmissionService implements OnModuleDestroy {
-  private readonly logger = new Logger('Governance');
   private readonly failOpen: boolean;
   private readonly perTenantSpend: boolean;
-  private lastOutageLog = 0;
-  private suppressed = 0;
   private readonly retries: { input: SettleInput; until: number }[] = [];
   private readonly retryTimer: NodeJS.Timeout;
   private readonly m = governanceMetrics();
@@ -179,11 +171,7 @@ export class AdmissionService implements OnModuleDestroy {
     if (!this.store.available()) throw new Error('limits store unavailable');
     onSent();
     for (let attempt = 0; ; attempt++) {
-      // The in-process store answers at once: no timer per request for it.
-      const call = this.store.admit(input);
-      const result = await (this.store.kind === 'memory'
-        ? call
-        : withTimeout(call, STORE_TIMEOUT_MS, 'admission'));
+      const result = await this.store.admit(input);
       if (result.status !== 'needs_budget') return result;
       if (attempt >= 3) throw new Error('budget total could not be seeded');
       await this.seedBudget(input, result.scope, now);
@@ -253,7 +241,11 @@ export class AdmissionService implements OnModuleDestroy {
     estimatedTokens: number,
     maybeCharged: SettleInput | null,
   ): AdmissionTicket {
-    this.logOutage(err);
+    // The outage's first error is logged by the reporter; each answer is counted (a 503 by the
+    // global filter, a request served unmetered here).
+    // A budget seeded from the usage rows can also fail on PostgreSQL: blame the right one.
+    const dependency = unavailableDependency(err) ?? REDIS;
+    dependencyOutage(dependency).failed(err, !hasBudget && this.failOpen);
     const release = () => maybeCharged && this.queueRetry(maybeCharged, false);
     if (hasBudget) {
       release();
@@ -262,9 +254,7 @@ export class AdmissionService implements OnModuleDestroy {
         503,
         'budget_unavailable',
         'The budget store is unreachable; requests with a budget are refused until it returns',
-        {
-          headers: { 'retry-after': '5' },
-        },
+        { headers: { 'retry-after': '5' }, dependency },
       );
     }
     if (!this.failOpen) {
@@ -275,29 +265,12 @@ export class AdmissionService implements OnModuleDestroy {
         503,
         'rate_limit_unavailable',
         'The rate-limit store is unreachable; requests are refused until it returns',
-        {
-          headers: { 'retry-after': '5' },
-        },
+        { headers: { 'retry-after': '5' }, dependency },
       );
     }
     this.m.unenforced.inc({ outcome: 'allowed' });
     // served unmetered; a slot the timed-out call may have taken is freed when the call ends
     return new AdmissionTicket(maybeCharged, estimatedTokens, {});
-  }
-
-  private logOutage(err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastOutageLog < 60_000) {
-      this.suppressed++;
-      return;
-    }
-    const policy = this.failOpen ? 'limits fail open' : 'limits fail closed';
-    this.logger.warn(
-      `limits store unreachable (${(err as Error).message}): ${policy}, budgets fail closed` +
-        (this.suppressed ? ` (${this.suppressed} more since the last report)` : ''),
-    );
-    this.lastOutageLog = now;
-    this.suppressed = 0;
   }
 
   /**

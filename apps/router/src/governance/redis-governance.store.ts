@@ -34,20 +34,27 @@ export function headersFrom(r: number[]): RateHeaders {
   return headers;
 }
 
-/** The Redis store: each call is one EVALSHA (ioredis falls back to EVAL after a restart). */
+/**
+ * The Redis store: each call is one EVALSHA (ioredis falls back to EVAL after a restart),
+ * through {@link RedisKvStore.call}: bounded by ATP_REDIS_TIMEOUT_MS, refused at once while
+ * Redis is known to be down.
+ */
 export class RedisGovernanceStore implements GovernanceStore {
   readonly kind = 'redis' as const;
-  private readonly client: ScriptClient;
 
   constructor(private readonly kv: RedisKvStore) {
-    this.client = kv.client as ScriptClient;
-    this.client.defineCommand('atpGovAdmit', { numberOfKeys: 8, lua: ADMIT_LUA });
-    this.client.defineCommand('atpGovSettle', { numberOfKeys: 8, lua: SETTLE_LUA });
-    this.client.defineCommand('atpGovInitBudget', { numberOfKeys: 1, lua: INIT_BUDGET_LUA });
+    const client = kv.client;
+    client.defineCommand('atpGovAdmit', { numberOfKeys: 8, lua: ADMIT_LUA });
+    client.defineCommand('atpGovSettle', { numberOfKeys: 8, lua: SETTLE_LUA });
+    client.defineCommand('atpGovInitBudget', { numberOfKeys: 1, lua: INIT_BUDGET_LUA });
   }
 
   available(): boolean {
-    return this.client.status === 'ready';
+    return this.kv.available();
+  }
+
+  private call<T>(fn: (c: ScriptClient) => Promise<T>): Promise<T> {
+    return this.kv.call((c) => fn(c as ScriptClient));
   }
 
   private keys(tenantId: string, keyId: string | null, month: string): string[] {
@@ -55,20 +62,23 @@ export class RedisGovernanceStore implements GovernanceStore {
   }
 
   async admit(i: AdmitInput): Promise<AdmitResult> {
-    const r = await this.client.atpGovAdmit(
-      ...this.keys(i.tenantId, i.keyId, i.month),
-      i.requestId,
-      int(i.leaseMs),
-      int(i.tokens),
-      int(i.reserveNano),
-      lim(i.tenant.rpm),
-      lim(i.tenant.tpm),
-      lim(i.tenant.concurrency),
-      lim(i.key.rpm),
-      lim(i.key.tpm),
-      lim(i.key.concurrency),
-      i.tenantBudgetNano === undefined ? -1 : int(i.tenantBudgetNano),
-      i.keyBudgetNano === undefined ? -1 : int(i.keyBudgetNano),
+    const keys = this.keys(i.tenantId, i.keyId, i.month);
+    const r = await this.call((c) =>
+      c.atpGovAdmit(
+        ...keys,
+        i.requestId,
+        int(i.leaseMs),
+        int(i.tokens),
+        int(i.reserveNano),
+        lim(i.tenant.rpm),
+        lim(i.tenant.tpm),
+        lim(i.tenant.concurrency),
+        lim(i.key.rpm),
+        lim(i.key.tpm),
+        lim(i.key.concurrency),
+        i.tenantBudgetNano === undefined ? -1 : int(i.tenantBudgetNano),
+        i.keyBudgetNano === undefined ? -1 : int(i.keyBudgetNano),
+      ),
     );
     const res = r.map(Number);
     if (res[0] === 2) return { status: 'needs_budget', scope: SCOPES[res[2] - 1] };
@@ -83,20 +93,23 @@ export class RedisGovernanceStore implements GovernanceStore {
   }
 
   async settle(s: SettleInput): Promise<SettleResult> {
-    const r = await this.client.atpGovSettle(
-      ...this.keys(s.tenantId, s.keyId, s.month),
-      s.requestId,
-      s.bucketSec,
-      int(s.tokenDelta),
-      flag(s.tenantRate),
-      flag(s.tenantConcurrency),
-      flag(s.keyRate),
-      flag(s.keyConcurrency),
-      int(s.reserveNano),
-      int(s.costNano),
-      flag(s.tenantBudget),
-      flag(s.keyBudget),
-      flag(s.firstAttempt),
+    const keys = this.keys(s.tenantId, s.keyId, s.month);
+    const r = await this.call((c) =>
+      c.atpGovSettle(
+        ...keys,
+        s.requestId,
+        s.bucketSec,
+        int(s.tokenDelta),
+        flag(s.tenantRate),
+        flag(s.tenantConcurrency),
+        flag(s.keyRate),
+        flag(s.keyConcurrency),
+        int(s.reserveNano),
+        int(s.costNano),
+        flag(s.tenantBudget),
+        flag(s.keyBudget),
+        flag(s.firstAttempt),
+      ),
     );
     const [t, k] = r.map(Number);
     return { tenantSpentNano: t < 0 ? null : t, keySpentNano: k < 0 ? null : k };
@@ -110,7 +123,7 @@ export class RedisGovernanceStore implements GovernanceStore {
     spentNano: number;
   }): Promise<number> {
     const key = this.kv.key(budgetKey(p.tenantId, p.scope, p.keyId, p.month));
-    return Number(await this.client.atpGovInitBudget(key, int(p.spentNano), BUDGET_TTL_MS));
+    return Number(await this.call((c) => c.atpGovInitBudget(key, int(p.spentNano), BUDGET_TTL_MS)));
   }
 
   async budgetStatus(p: {
@@ -119,11 +132,8 @@ export class RedisGovernanceStore implements GovernanceStore {
     keyId: string | null;
     month: string;
   }): Promise<BudgetStatus | null> {
-    const [spent, reserved] = await this.client.hmget(
-      this.kv.key(budgetKey(p.tenantId, p.scope, p.keyId, p.month)),
-      'spent',
-      'reserved',
-    );
+    const key = this.kv.key(budgetKey(p.tenantId, p.scope, p.keyId, p.month));
+    const [spent, reserved] = await this.call((c) => c.hmget(key, 'spent', 'reserved'));
     if (spent === null) return null;
     return { spentNano: Number(spent), reservedNano: Number(reserved ?? 0) };
   }

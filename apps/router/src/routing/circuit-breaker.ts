@@ -1,4 +1,4 @@
-import type { KvStore } from '@app/cache';
+import { type KvStore, MemoryKvStore } from '@app/cache';
 
 export interface CircuitBreakerOptions {
   /** Failures within `windowMs` that open the circuit. */
@@ -19,8 +19,13 @@ export const DEFAULT_BREAKER: CircuitBreakerOptions = {
  * sees the same open circuit. Open = a key with a TTL; failures = a windowed counter. After the
  * open period the next failure (the counter still counts the window) re-opens at once; a success
  * resets the counter.
+ *
+ * With Redis down (or slow) every call falls back to an in-process store of this replica's own:
+ * its circuits still open on its own failures, and routing never waits on an unreachable Redis.
  */
 export class CircuitBreaker {
+  /** This process's own circuits, used while the shared store does not answer. */
+  private readonly own: MemoryKvStore;
   /** Last known open/closed state per circuit, so routing reads Redis at most once a second per circuit. */
   private readonly known = new Map<string, { open: boolean; at: number }>();
   /** When this process last reset each failure counter (see recordSuccess). */
@@ -32,7 +37,21 @@ export class CircuitBreaker {
     private readonly refreshMs = 1000,
     private readonly now: () => number = Date.now,
     private readonly resetEveryMs = 100,
-  ) {}
+  ) {
+    this.own = new MemoryKvStore(now);
+  }
+
+  /** The shared store when it answers, else this process's own. */
+  private async withStore<T>(fn: (kv: KvStore) => Promise<T>): Promise<T> {
+    if (this.kv.available()) {
+      try {
+        return await fn(this.kv);
+      } catch {
+        /* unreachable or slow: this process's own copy answers */
+      }
+    }
+    return fn(this.own);
+  }
 
   private static key(provider: string, model: string, part: 'open' | 'fails'): string {
     return `cb:${part}:${provider}:${model}`;
@@ -56,7 +75,7 @@ export class CircuitBreaker {
   }
 
   private async read(key: string): Promise<boolean> {
-    const open = (await this.kv.get(key)) !== null;
+    const open = await this.withStore(async (kv) => (await kv.get(key)) !== null);
     this.known.set(key, { open, at: this.now() });
     return open;
   }
@@ -64,14 +83,12 @@ export class CircuitBreaker {
   /** @returns true when this failure opened the circuit */
   async recordFailure(provider: string, model: string): Promise<boolean> {
     this.resetAt.delete(CircuitBreaker.key(provider, model, 'fails'));
-    const fails = await this.kv.incrBy(
-      CircuitBreaker.key(provider, model, 'fails'),
-      1,
-      this.options.windowMs,
+    const fails = await this.withStore((kv) =>
+      kv.incrBy(CircuitBreaker.key(provider, model, 'fails'), 1, this.options.windowMs),
     );
     if (fails >= this.options.failureThreshold) {
       const key = CircuitBreaker.key(provider, model, 'open');
-      await this.kv.set(key, String(this.now()), this.options.openMs);
+      await this.withStore((kv) => kv.set(key, String(this.now()), this.options.openMs));
       this.known.set(key, { open: true, at: this.now() });
       return true;
     }
@@ -90,6 +107,6 @@ export class CircuitBreaker {
     const now = this.now();
     if (last !== undefined && now - last < this.resetEveryMs) return;
     this.resetAt.set(key, now);
-    await this.kv.del(key);
+    await this.withStore((kv) => kv.del(key));
   }
 }

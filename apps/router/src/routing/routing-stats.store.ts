@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { KV_STORE, type KvStore, RedisKvStore } from '@app/cache';
+import { KV_STORE, type KvStore, RedisKvStore, RedisUnavailableError } from '@app/cache';
 import { BufferPressure } from '@app/observability';
 import { EMPTY_STATS, EWMA_ALPHA, type ModelStats, nextEwma } from './strategies';
 
@@ -66,18 +66,26 @@ export class RoutingStatsStore {
   /** The latest known statistics (never blocks; triggers a background refresh when stale). */
   get(provider: string, model: string): ModelStats {
     const id = RoutingStatsStore.id(provider, model);
-    if (this.kv instanceof RedisKvStore && Date.now() - (this.fetchedAt.get(id) ?? 0) > REFRESH_MS) {
+    if (
+      this.kv instanceof RedisKvStore &&
+      this.kv.available() &&
+      Date.now() - (this.fetchedAt.get(id) ?? 0) > REFRESH_MS
+    ) {
       this.fetchedAt.set(id, Date.now());
       void this.refresh(id);
     }
     return this.local.get(id) ?? EMPTY_STATS;
   }
 
-  /** Reads the shared statistics now (tests and the first request of a model). */
+  /**
+   * Reads the shared statistics now (tests and the first request of a model). With Redis down
+   * the process's own copy answers (it counts this process's outcomes meanwhile).
+   */
   async refresh(id: string): Promise<ModelStats> {
-    if (!(this.kv instanceof RedisKvStore)) return this.local.get(id) ?? EMPTY_STATS;
+    const kv = this.kv;
+    if (!(kv instanceof RedisKvStore)) return this.local.get(id) ?? EMPTY_STATS;
     try {
-      const h = await this.kv.client.hgetall(this.kv.key(`rstats:${id}`));
+      const h = await kv.call((c) => c.hgetall(kv.key(`rstats:${id}`)));
       const stats = {
         successes: Number(h.s ?? 0),
         failures: Number(h.f ?? 0),
@@ -128,23 +136,40 @@ export class RoutingStatsStore {
     this.flushing = null;
     const kv = this.kv;
     if (!(kv instanceof RedisKvStore)) return;
-    const client = kv.client as typeof kv.client & {
+    type StatsClient = typeof kv.client & {
       atpRecordStats(key: string, s: number, f: number, latency: number, alpha: number): Promise<number>;
     };
     const batch = [...this.pending];
     this.pending.clear();
     await Promise.all(
       batch.map(([id, p]) =>
-        client
-          .atpRecordStats(
-            kv.key(`rstats:${id}`),
-            p.successes,
-            p.failures,
-            p.latencyCount ? p.latencySum / p.latencyCount : -1,
-            1 - (1 - EWMA_ALPHA) ** p.latencyCount,
+        kv
+          .call((c) =>
+            (c as StatsClient).atpRecordStats(
+              kv.key(`rstats:${id}`),
+              p.successes,
+              p.failures,
+              p.latencyCount ? p.latencySum / p.latencyCount : -1,
+              1 - (1 - EWMA_ALPHA) ** p.latencyCount,
+            ),
           )
-          .catch(() => undefined),
+          .catch((err: unknown) => {
+            // Redis down (or slow): keep the counts for a later flush, so what this process
+            // learned meanwhile still reaches the shared statistics. One entry per model: bounded.
+            if (err instanceof RedisUnavailableError) this.keep(id, p);
+          }),
       ),
     );
+  }
+
+  private keep(id: string, p: Pending): void {
+    const cur = this.pending.get(id);
+    if (!cur) this.pending.set(id, p);
+    else {
+      cur.successes += p.successes;
+      cur.failures += p.failures;
+      cur.latencySum += p.latencySum;
+      cur.latencyCount += p.latencyCount;
+    }
   }
 }
