@@ -158,7 +158,7 @@ export class CompletionsService {
       signal.abort(new Error('server shutting down'));
     });
     try {
-      await this.serve(scope, body, plan.attempts, cache.directive, req, reply);
+      await this.serve(scope, body, plan.attempts, cache.directive, reply);
     } finally {
       unsubscribe();
     }
@@ -169,7 +169,6 @@ export class CompletionsService {
     body: ChatRequest,
     attempts: CatalogModel[],
     directive: ReturnType<typeof parseDirective>,
-    req: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
     const { cache, signal, admitted } = scope;
