@@ -230,6 +230,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     const sampler = setInterval(() => {
       rss.routerMax = Math.max(rss.routerMax, rssMb(router?.child.pid) || 0);
       rss.gatewayMax = Math.max(rss.gatewayMax, rssMb(gateway?.child.pid) || 0);
+      void probeHealth(name);
     }, 250);
     try {
       await during();
@@ -260,12 +261,38 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
         50,
       ),
       'max ms': Math.max(0, ...mine.map((o) => o.ms)),
+      '503 p50 ms': percentile(
+        unavailable.map((o) => o.ms),
+        50,
+      ),
       '503 p95 ms': percentile(
         unavailable.map((o) => o.ms),
         95,
       ),
+      '/health p50 ms': noop(name, 50),
+      '/health p95 ms': noop(name, 95),
     };
   }
+
+  /**
+   * How slow the machine is right now: the latency of /health (touches nothing) on both services,
+   * sampled during each scenario. The suite shares 2 cores with other test runs; timing bounds are
+   * "the claim + what a no-op request costs at that moment", so they hold on a loaded machine and
+   * still catch a request that waits on a dead dependency.
+   */
+  const healthMs: Record<string, number[]> = {};
+  async function probeHealth(name: string) {
+    for (const url of [routerUrl(), gatewayUrl()]) {
+      const t0 = Date.now();
+      try {
+        await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) })).arrayBuffer();
+        (healthMs[name] ??= []).push(Date.now() - t0);
+      } catch {
+        /* the process is being restarted */
+      }
+    }
+  }
+  const noop = (name: string, p: number) => percentile(healthMs[name] ?? [], p);
 
   /** Polls until chat and a memory PUT both succeed again (recovery without a restart). */
   async function recovered(withinMs: number): Promise<number> {
@@ -298,8 +325,8 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
   }
 
   /**
-   * Outage answers come fast once the outage is known: 503s after the first second of the
-   * outage take ≤ 100 ms at the median; p95 ≤ 300 ms on this shared, loaded machine.
+   * Outage answers come fast once the outage is known (1 s in): the median 503 within 100 ms, the
+   * p95 within 300 ms — each plus what a no-op /health costs at that moment (see probeHealth).
    */
   function assertFast503(name: string, outageStart: number) {
     const known = outcomes.filter(
@@ -311,19 +338,19 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
         known.map((o) => o.ms),
         50,
       ),
-    ).toBeLessThanOrEqual(100);
+    ).toBeLessThanOrEqual(100 + noop(name, 50));
     expect(
       percentile(
         known.map((o) => o.ms),
         95,
       ),
-    ).toBeLessThanOrEqual(300);
+    ).toBeLessThanOrEqual(300 + noop(name, 95));
   }
 
   /**
    * Once a Redis outage is known (1 s in), requests neither stall nor wait for Redis: 90% of them
-   * finish within 1.5 s (a request served normally takes ~0.2–0.6 s on this loaded machine; the
-   * issue measured ~7 s each with Redis refusing and the whole freeze with Redis stopped).
+   * finish within 1 s plus the p90 of a no-op /health at that moment (the issue measured ~7 s
+   * each with Redis refusing, and the whole freeze with Redis stopped).
    */
   function assertFailFast(name: string, outageStart: number, outageMs: number) {
     const during = outcomes.filter(
@@ -338,7 +365,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
         during.map((o) => o.ms),
         90,
       ),
-    ).toBeLessThanOrEqual(1_500);
+    ).toBeLessThanOrEqual(1_000 + noop(name, 90));
   }
 
   beforeAll(async () => {
@@ -605,6 +632,15 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     });
     const outside = missing((o) => !killWindow(o));
     const inKill = missing(killWindow);
+    const missingBy: Record<string, number> = {};
+    for (const o of acked) {
+      const lost = [usageBy.has(o.id) ? '' : 'usage', auditBy.has(o.id) ? '' : 'audit'].filter(Boolean);
+      if (lost.length) {
+        const k = `${o.scenario} / ${o.kind} / ${lost.join('+')} lost`;
+        missingBy[k] = (missingBy[k] ?? 0) + 1;
+      }
+    }
+    report['missing by scenario'] = missingBy;
     const duplicates =
       [...usageBy.values()].filter((n) => n > 1).length + [...auditBy.values()].filter((n) => n > 1).length;
     report.totals = {
