@@ -8,6 +8,7 @@ import {
   type RunningProcess,
   startProcess,
   stopProcess,
+  usingPostgres,
   waitForStatus,
 } from '@app/testing';
 import {
@@ -29,7 +30,13 @@ import {
  *
  * Bounded: ~2.5 minutes of scenarios plus boots. Loopback only.
  */
-const suite = chaosToolsAvailable() ? describe : describe.skip;
+// It brings its own PostgreSQL and Redis, so it runs once: in the PostgreSQL + Redis pass (CI's
+// `npm test` with ATP_REQUIRE_SERVICES=1, where missing server binaries are a failure, not a skip).
+if (usingPostgres && process.env.ATP_REQUIRE_SERVICES === '1' && !chaosToolsAvailable())
+  throw new Error(
+    'the fault suite needs PostgreSQL server binaries (/usr/lib/postgresql/*/bin) and redis-server',
+  );
+const suite = usingPostgres && chaosToolsAvailable() ? describe : describe.skip;
 
 const DEADLINE_MS = 5_000;
 /** A loaded 2-core machine (8 engineers' tests) answers late; never later than this past the deadline. */
