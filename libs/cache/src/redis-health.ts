@@ -61,14 +61,14 @@ export interface RedisHealthOptions {
 /**
  * The process's view of whether Redis answers, shared by every caller so an outage is detected
  * once and then costs nobody a wait. Down: a lost connection, a refused command, or a command
- * timeout that a PING confirms (a single slow reply on a loaded machine does not take Redis
- * down for everyone). While down, a background PING every `probeEveryMs` brings it back up;
+ * timeout that a PING confirms (a slow reply on a loaded machine does not take Redis down, nor
+ * fail the request that waited for it). While down, a background PING every `probeEveryMs` brings it back up;
  * listeners registered with {@link onUp} then repair what the outage left (caches to
  * invalidate, settlements to retry).
  */
 export class RedisHealth {
   private down = false;
-  private confirming = false;
+  private confirming: Promise<boolean> | null = null;
   private probing = false;
   private probeTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -83,24 +83,31 @@ export class RedisHealth {
   /** Redis is unreachable (connection lost or refused): fail fast from now on. */
   markDown(err: unknown): void {
     if (this.closed) return;
-    this.o.outage.failed(err);
+    this.o.outage.failed(err, false, this);
     if (this.down) return;
     this.down = true;
     this.probeTimer = setInterval(() => void this.probe(), this.o.probeEveryMs);
     this.probeTimer.unref();
   }
 
-  /** A command timed out: Redis is down if a PING does not answer either. */
-  suspect(err: unknown): void {
-    if (this.down || this.confirming || this.closed) return;
-    this.confirming = true;
-    this.pingOnce().then(
-      () => (this.confirming = false),
-      () => {
-        this.confirming = false;
-        this.markDown(err);
-      },
-    );
+  /**
+   * A command timed out: is Redis alive? One PING (shared by every caller asking meanwhile)
+   * answers. Resolves true if it answered within the confirm timeout, else marks Redis down
+   * and resolves false. Redis answers one connection's commands in order, so a PING sent after
+   * a command that answers means that command's reply has arrived too.
+   */
+  confirm(err: unknown): Promise<boolean> {
+    if (this.down || this.closed) return Promise.resolve(false);
+    this.confirming ??= this.pingOnce()
+      .then(
+        () => true,
+        () => {
+          this.markDown(err);
+          return false;
+        },
+      )
+      .finally(() => (this.confirming = null));
+    return this.confirming;
   }
 
   /** The connection is (re)established: check at once instead of waiting for the next probe. */
@@ -116,6 +123,8 @@ export class RedisHealth {
 
   close(): void {
     this.closed = true;
+    // A closed connection holds no outage open.
+    if (this.down) this.o.outage.recovered(this);
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
   }
@@ -138,7 +147,7 @@ export class RedisHealth {
     this.down = false;
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
-    this.o.outage.recovered();
+    this.o.outage.recovered(this);
     for (const l of this.upListeners) {
       try {
         l();

@@ -72,6 +72,7 @@ export class RedisKvStore implements KvStore {
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Set<(m: string) => void>>();
   private closing = false;
+  private firstConnect: Promise<void> | null = null;
   readonly timeoutMs: number;
   readonly health: RedisHealth;
 
@@ -127,28 +128,50 @@ export class RedisKvStore implements KvStore {
   }
 
   /**
-   * Runs Redis commands, bounded by `timeoutMs`. Refused at once while Redis is down. A
-   * connection error marks Redis down; a timeout makes it a suspect (a PING confirms). Reply
-   * errors of the command itself (a script error, a wrong type) pass through unchanged.
+   * Runs Redis commands. Refused at once while Redis is known to be down. After `timeoutMs`
+   * without a reply a PING (shared with other callers) asks whether Redis is alive: if it
+   * answers, this command's reply has arrived as well (replies come in order) and is returned,
+   * so a slow Redis is never mistaken for a down one; if not, Redis is marked down and this call
+   * fails. So a request waits `timeoutMs` plus the PING's 500 ms at most while an outage is
+   * being confirmed, and not at all once it is known. A connection error marks Redis down at
+   * once. Reply errors of the command itself (a script error, a wrong type) pass through.
    * @throws RedisUnavailableError
    */
   async call<T>(fn: (client: Redis) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    // A new store's first commands wait for its first connection (once, 2 s at most); a Redis
+    // that is down at start-up then fails them fast like any outage.
+    if (!this.firstConnect) this.firstConnect = this.connected(2000);
+    await this.firstConnect;
     if (!this.available()) throw new RedisUnavailableError(`Redis is unavailable (${this.client.status})`);
+    const command = fn(this.client);
+    let timedOut = false;
     try {
-      return await within(
-        fn(this.client),
-        timeoutMs,
-        () => new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`),
-      );
+      return await within(command, timeoutMs, () => {
+        timedOut = true;
+        return new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`);
+      });
     } catch (err) {
-      if (err instanceof ReplyError) throw err;
-      if (err instanceof RedisUnavailableError) {
-        this.health.suspect(err);
-        throw err;
+      if (timedOut) {
+        if (!(await this.health.confirm(err))) throw err;
+        return this.settled(command);
       }
-      this.health.markDown(err);
-      throw new RedisUnavailableError(`Redis is unavailable: ${(err as Error).message}`, err);
+      throw this.failure(err);
     }
+  }
+
+  /** A command whose reply has arrived (see {@link call}). */
+  private async settled<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await within(command, CONFIRM_TIMEOUT_MS, () => new RedisUnavailableError('Redis reply lost'));
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
+  private failure(err: unknown): Error {
+    if (err instanceof ReplyError || err instanceof RedisUnavailableError) return err as Error;
+    this.health.markDown(err);
+    return new RedisUnavailableError(`Redis is unavailable: ${(err as Error).message}`, err);
   }
 
   key(k: string): string {

@@ -77,9 +77,9 @@ export const commonEnvShape = {
   /** Key prefix for everything ATP stores in Redis; lets several deployments (or tests) share one Redis. */
   REDIS_KEY_PREFIX: z.preprocess(emptyToUndefined, z.string().max(64).default('atp:')),
   /**
-   * How long a request waits for one Redis command before treating Redis as unreachable for it
-   * (limits follow ATP_LIMITS_ON_REDIS_DOWN, budgets answer 503, caches are bypassed). A
-   * timeout is confirmed by a PING; then Redis is marked down and no request waits on it until a
+   * How long a Redis command may go without a reply before one PING checks whether Redis is
+   * alive: if the PING does not answer (500 ms), Redis is marked down and no request waits on it
+   * (limits follow ATP_LIMITS_ON_REDIS_DOWN, budgets answer 503, caches are bypassed) until a
    * background PING answers again.
    */
   ATP_REDIS_TIMEOUT_MS: z.preprocess(

@@ -2,13 +2,25 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
-import { POSTGRESQL } from '@app/common';
+import { isDatabaseUnavailable, POSTGRESQL } from '@app/common';
 import type { DatabaseConfig } from '@app/config';
+import { Logger } from '@nestjs/common';
 import { dependencyOutage } from '@app/observability';
 import { MIGRATIONS } from './migrations';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Entities = MixedList<Function | string | EntitySchema>;
+
+const poolLogger = new Logger('PostgreSQL');
+
+/**
+ * An idle pooled connection failed. An outage is the reporter's (one line for all of them);
+ * anything else (an idle-session timeout, say) is logged as what it is.
+ */
+function onPoolError(err: unknown): void {
+  if (isDatabaseUnavailable(err)) dependencyOutage(POSTGRESQL).failed(err);
+  else poolLogger.warn(`an idle pooled connection failed: ${(err as Error)?.message ?? String(err)}`);
+}
 
 /**
  * TypeORM options for PostgreSQL (DATABASE_URL, including Cloud SQL's `?host=/cloudsql/…`
@@ -41,7 +53,7 @@ export function dataSourceOptions(db: DatabaseConfig, entities: Entities = []): 
       // An idle pooled connection the server closes (a stop, a restart, a network cut) is an
       // 'error' on the pool: TypeORM's default handler logs each one; the outage reporter logs
       // the outage once and counts the rest.
-      poolErrorHandler: (err: unknown) => dependencyOutage(POSTGRESQL).failed(err),
+      poolErrorHandler: onPoolError,
     };
   }
   mkdirSync(dirname(db.path), { recursive: true, mode: 0o700 });

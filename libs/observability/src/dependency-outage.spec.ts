@@ -14,6 +14,7 @@ describe('DependencyOutage', () => {
 
   it('logs an outage once when it starts, a summary with counts every period, once when it ends', () => {
     const o = new DependencyOutage('TestDb', { summaryEveryMs: 30_000, now: () => now, log });
+    o.setProbe(() => Promise.reject(new Error('still down')));
     for (let i = 0; i < 1000; i++)
       o.failed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true);
     expect(lines).toEqual([
@@ -54,8 +55,27 @@ describe('DependencyOutage', () => {
     o.close();
   });
 
+  it('with holders, the outage ends when the last holder recovers; without holder or probe a failure is only counted', () => {
+    const o = new DependencyOutage('TestCache', { now: () => now, log });
+    o.failed(new Error('a request failed'), true);
+    expect(o.isDown).toBe(false);
+    const a = {};
+    const b = {};
+    o.failed(new Error('connection lost'), false, a);
+    o.failed(new Error('connection lost'), false, b);
+    o.recovered(a);
+    expect(o.isDown).toBe(true);
+    o.recovered(b);
+    expect(o.isDown).toBe(false);
+    expect(lines.map((l) => l.split(' (')[0])).toEqual([
+      'WARN TestCache unavailable',
+      'INFO TestCache available again after 0.0 s',
+    ]);
+  });
+
   it('never logs a multi-line message past its first line', () => {
     const o = new DependencyOutage('TestDb', { now: () => now, log });
+    o.setProbe(() => Promise.reject(new Error('still down')));
     o.failed(new Error('first line\nINSERT INTO secrets VALUES (...)'));
     expect(lines[0]).not.toContain('INSERT');
     o.close();

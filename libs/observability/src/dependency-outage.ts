@@ -21,9 +21,11 @@ export interface DependencyOutageOptions {
  * failed request (a 60 s PostgreSQL outage once wrote 133,264 ERROR lines). Requests refused
  * meanwhile are counted (`refused`), not logged. `atp_dependency_up{dependency}` is 0 during it.
  *
- * Whoever sees a failure calls {@link failed}; the end is seen by {@link recovered} (a caller
- * that knows, e.g. the Redis health probe) or by the probe given to {@link setProbe}, which runs
- * in the background while the dependency is down.
+ * Who decides that an outage starts and ends: either the reporter's own probe
+ * ({@link setProbe}: any failure starts the outage, the probe, run in the background, ends it)
+ * or holders (e.g. each Redis connection's health tracker: `failed(err, false, holder)` starts
+ * it, and it ends when every holder has called `recovered(holder)`). Without either, a failure
+ * is only counted: nothing could tell the outage's end.
  */
 export class DependencyOutage {
   private downSince: number | null = null;
@@ -34,6 +36,7 @@ export class DependencyOutage {
   private probeTimer: NodeJS.Timeout | null = null;
   private probe: (() => Promise<void>) | null = null;
   private probing = false;
+  private readonly holders = new Set<object>();
   private readonly summaryEveryMs: number;
   private readonly probeEveryMs: number;
   private readonly now: () => number;
@@ -72,19 +75,21 @@ export class DependencyOutage {
 
   /**
    * A failure of the dependency (a connection error, a timeout). The first one starts the
-   * outage and is logged; later ones are only counted. `refused`: a request was answered 503
-   * (or served degraded) because of it.
+   * outage and is logged (given a probe or a `holder`, see the class); later ones are only
+   * counted. `refused`: a request was answered 503 (or served degraded) because of it.
    */
-  failed(err: unknown, refused = false): void {
+  failed(err: unknown, refused = false, holder?: object): void {
     if (refused) {
       this.refusedTotal++;
       this.refusedSinceSummary++;
       this.refusedMetric.inc({ dependency: this.name });
     }
+    if (holder) this.holders.add(holder);
     if (this.downSince !== null) {
       this.errorsSinceSummary++;
       return;
     }
+    if (!holder && !this.probe) return;
     this.downSince = this.now();
     this.up.set({ dependency: this.name }, 0);
     this.log.warn(`${this.name} unavailable (${describe(err)}): answering 503 or degrading until it returns`);
@@ -98,8 +103,12 @@ export class DependencyOutage {
     this.failed(new Error('refused while down'), true);
   }
 
-  /** The dependency answers again: logs the end with the outage's totals. */
-  recovered(): void {
+  /** The dependency answers again (to `holder`, when given): logs the end with the outage's totals. */
+  recovered(holder?: object): void {
+    if (holder) {
+      this.holders.delete(holder);
+      if (this.holders.size) return;
+    }
     if (this.downSince === null) return;
     const seconds = ((this.now() - this.downSince) / 1000).toFixed(1);
     this.log.log(

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { escapeLiteral, type Pool, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
-import { POSTGRESQL } from '@app/common';
+import { isDatabaseUnavailable, POSTGRESQL } from '@app/common';
 import { sqliteConnection } from '@app/database';
 import { dependencyOutage } from '@app/observability';
 
@@ -92,7 +92,7 @@ export class SqlRunner {
     // client is destroyed on release instead of going back to the pool.
     const onError = (err: Error) => {
       broken = err;
-      dependencyOutage(POSTGRESQL).failed(err);
+      if (isDatabaseUnavailable(err)) dependencyOutage(POSTGRESQL).failed(err);
     };
     client.on('error', onError);
     const send = async (): Promise<QueryResult> => {
