@@ -68,7 +68,15 @@ const DURATION = Math.min(Number(process.env.DURATION || 8), 60);
 const SCENARIOS = (process.env.SCENARIOS || 'nonstream-c50 nonstream-c500 stream-c100')
   .split(/\s+/)
   .filter(Boolean);
-const PORTS = { mock: 19100, null: 19090, floor: 19091, router: 19080, routerW: 19081, portkey: 18787 };
+const PORTS = {
+  mock: 19100,
+  null: 19090,
+  floor: 19091,
+  router: 19080,
+  routerW: 19081,
+  routerBatched: 19082,
+  portkey: 18787,
+};
 const SHARED = [process.env.BENCH_SHARED_DIR, join(root, '..', 'shared', 'bench')].find(
   (d) => d && existsSync(join(d, 'mock-upstream.mjs')) && existsSync(join(d, 'null-gateway.mjs')),
 );
@@ -250,10 +258,24 @@ async function main() {
       REDIS_URL: '',
       PORT: String(PORTS.router),
     });
+    // The same router writing usage rows and audit events in background batches
+    // (ATP_DURABLE_RECORDS=false, the behaviour before the group commit): what durability costs.
+    const batchedDir = mkdtempSync(join(tmpdir(), 'atp-bench-b-'));
+    cleanups.push(() => rmSync(batchedDir, { recursive: true, force: true }));
+    const batched = start('router-batched', [join(root, 'dist', 'apps', 'router', 'main.js')], {
+      ...routerEnv,
+      ATP_DATA_DIR: batchedDir,
+      ATP_DURABLE_RECORDS: 'false',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      PORT: String(PORTS.routerBatched),
+    });
     await waitFor(`http://127.0.0.1:${PORTS.mock}/health`);
     await waitFor(`http://127.0.0.1:${PORTS.router}/health`);
+    await waitFor(`http://127.0.0.1:${PORTS.routerBatched}/health`);
     await waitFor(`http://127.0.0.1:${PORTS.floor}/health`);
     const apiKey = await benchKey(dataDir, `http://127.0.0.1:${PORTS.router}`);
+    const batchedKey = await benchKey(batchedDir, `http://127.0.0.1:${PORTS.routerBatched}`);
 
     const targets = [
       { name: 'direct', base: `http://127.0.0.1:${PORTS.mock}/v1`, headers: {}, pid: children[0].pid },
@@ -264,6 +286,12 @@ async function main() {
         base: `http://127.0.0.1:${PORTS.router}/v1`,
         headers: { authorization: `Bearer ${apiKey}` },
         pid: router.pid,
+      },
+      {
+        name: 'router-batched',
+        base: `http://127.0.0.1:${PORTS.routerBatched}/v1`,
+        headers: { authorization: `Bearer ${batchedKey}` },
+        pid: batched.pid,
       },
     ];
     if (WORKERS > 1) {
@@ -362,6 +390,14 @@ async function main() {
           `| ${s} | ${name} | ${ratio(r.rps, d.rps)} | ${ratio(r.rps, n.rps)} | ${ratio(r.p99, d.p99)} |${p ? ` ${ratio(r.rps, p.rps)} |` : ''} ${f ? ratio(f.rps, n.rps) : 'n/a'} | ${f ? ratio(f.p99, d.p99) : 'n/a'} |`,
         );
       }
+    }
+    console.log(`\n| scenario | durable / batched req/s | durable / batched p99 |`);
+    console.log(`|---|---:|---:|`);
+    for (const s of SCENARIOS) {
+      const [d, b] = ['router', 'router-batched'].map((n) =>
+        rows.find((r) => r.scenario === s && r.target === n),
+      );
+      if (d && b) console.log(`| ${s} | ${(d.rps / b.rps).toFixed(2)} | ${(d.p99 / b.p99).toFixed(2)} |`);
     }
   } finally {
     stopAll();

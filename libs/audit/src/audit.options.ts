@@ -17,7 +17,7 @@ export interface AuditOptions {
   batchSize?: number;
   /** How often queued events are written. Default 250 ms. */
   flushIntervalMs?: number;
-  /** Queued events beyond which `record` makes callers wait (backpressure, never a drop). Default 10 000. */
+  /** Queued events at which the service refuses new requests with 503 (BufferPressure; never a drop). Default 10 000. */
   maxQueue?: number;
   /** How long shutdown keeps retrying to write what is queued. Default 5 000 ms. */
   shutdownTimeoutMs?: number;

@@ -139,16 +139,58 @@ describe(`AuditService on ${SERVICES_LABEL}`, () => {
     await expect(s.verify('t-close')).resolves.toMatchObject({ ok: true, checked: 1000 });
   });
 
-  it('applies backpressure when the queue is full instead of dropping', async () => {
+  it('past maxQueue neither parks callers nor drops: it reports full (new requests get 503) and writes all', async () => {
     const s = make({ batchSize: 5, maxQueue: 10, flushIntervalMs: 60_000 });
+    // The old design parked every caller past the bound in an unbounded list of waiters.
     const promises = Array.from({ length: 40 }, (_, i) => s.record(event('t-bp', i)));
     let settled = 0;
     for (const p of promises) void p.then(() => settled++);
-    await Promise.resolve();
-    expect(settled).toBeLessThan(40);
-    await Promise.all(promises);
+    expect(s.pending).toBe(40);
+    expect(s.full).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(40);
     await s.close();
+    expect(s.full).toBe(false);
     expect(await countRows(ds, 't-bp')).toBe(40);
+  });
+
+  it('durable record resolves only once the event is committed; events recorded together share a commit', async () => {
+    const repository = new AuditRepository(ds);
+    const append = jest.spyOn(repository, 'appendToChain');
+    // No timer: only the durable path writes.
+    const s = new AuditService(repository, { enabled: true, auditSecret: secret, flushIntervalMs: 60_000 });
+    let committedWhenResolved = -1;
+    const first = s.record(event('t-durable', 0), { durable: true }).then(async () => {
+      committedWhenResolved = await countRows(ds, 't-durable');
+    });
+    const rest = Array.from({ length: 20 }, (_, i) => s.record(event('t-durable', i + 1), { durable: true }));
+    await first;
+    await Promise.all(rest);
+    expect(committedWhenResolved).toBeGreaterThanOrEqual(1);
+    expect(await countRows(ds, 't-durable')).toBe(21);
+    // 21 events, at most a few transactions: the first, then the ones queued meanwhile together.
+    expect(append.mock.calls.length).toBeLessThanOrEqual(3);
+    await s.close();
+  });
+
+  it('durable record does not hold the caller while the database fails (the event stays queued)', async () => {
+    const repository = new AuditRepository(ds);
+    const real = repository.appendToChain.bind(repository);
+    let down = true;
+    jest.spyOn(repository, 'appendToChain').mockImplementation(async (...args) => {
+      if (down) throw new Error('connection refused');
+      return real(...args);
+    });
+    const s = new AuditService(repository, { enabled: true, auditSecret: secret, flushIntervalMs: 60_000 });
+    const t0 = performance.now();
+    await s.record(event('t-durable-down', 0), { durable: true });
+    await s.record(event('t-durable-down', 1), { durable: true });
+    // Far below the 1 s durable wait: the failure released the first, the backoff the second.
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(s.pending).toBe(2);
+    down = false;
+    await s.close();
+    expect(await countRows(ds, 't-durable-down')).toBe(2);
   });
 
   it('keeps events queued through a failing database and writes them once it recovers', async () => {

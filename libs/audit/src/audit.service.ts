@@ -5,10 +5,11 @@ import {
   Logger,
   type OnModuleDestroy,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import { AtpError } from '@app/common';
 import { SqliteBusyError } from '@app/database';
-import { counter, histogram } from '@app/observability';
+import { BufferPressure, counter, histogram } from '@app/observability';
 import { ChainVerifier } from './audit-chain';
 import { decodeCursor, encodeCursor, toAuditEventDto, toPendingEvent } from './audit-event.mapper';
 import { AUDIT_OPTIONS, type AuditOptions, auditSecretList } from './audit.options';
@@ -30,13 +31,29 @@ interface Queued {
 }
 
 const PAGE = 500;
-const MAX_BACKOFF_MS = 10_000;
+/**
+ * Retries of a failing write back off up to 1 s: one cheap failed connection a second during an
+ * outage, and events are written (and durable again) within a second of the database's return
+ * rather than up to 10 s later, when a crash would still lose them.
+ */
+const MAX_BACKOFF_MS = 1_000;
 const BUSY_WAIT_MS = 2_000;
+/** Longest `record(…, { durable: true })` waits for the commit while the database is up but slow. */
+const DURABLE_WAIT_MS = 1_000;
+const RESOLVED = Promise.resolve();
 
 /**
  * The audit log: `record` enqueues (off the request's critical path), a background loop writes
- * small batches into each tenant's hash chain, shutdown flushes what is left. The queue is
- * bounded: when it is full `record` resolves only once there is room again, so nothing is dropped.
+ * small batches into each tenant's hash chain, shutdown flushes what is left.
+ *
+ * The queue is bounded by admission, not by waiting or dropping: at `maxQueue` events the service
+ * refuses new requests with 503 (BufferPressure, checked before a request makes any event), while
+ * the requests already in flight still enqueue theirs. So nothing acknowledged is dropped, and
+ * memory stays bounded by `maxQueue` plus the events of the requests in flight (an earlier design
+ * parked callers in an unbounded list of waiters instead, which grew ~2 MB/s in an outage).
+ *
+ * `record(…, { durable: true })` writes at once and resolves when the event is committed (calls
+ * finishing together share one transaction), at most DURABLE_WAIT_MS, at once while writes fail.
  */
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
@@ -48,7 +65,8 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   /** Queued events are `queue[queueHead…]`: the written front is dropped lazily (no O(n) shift per batch). */
   private queue: Queued[] = [];
   private queueHead = 0;
-  private readonly waiters: { item: Queued; resolve: () => void }[] = [];
+  /** Events whose caller awaits their commit. */
+  private readonly commits = new Map<Queued, () => void>();
   private draining: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
@@ -68,20 +86,28 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   constructor(
     private readonly repository: AuditRepository,
     @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
+    @Optional() pressure?: BufferPressure,
   ) {
     this.secrets = auditSecretList(options.auditSecret);
     this.batchSize = options.batchSize ?? 500;
     this.maxQueue = options.maxQueue ?? 10_000;
     this.clock = options.clock ?? (() => new Date());
+    if (options.enabled)
+      pressure?.register({ name: 'audit_events', limit: this.maxQueue, depth: () => this.pending });
   }
 
   get enabled(): boolean {
     return this.options.enabled;
   }
 
-  /** Events waiting to be written (queued plus callers waiting for room). */
+  /** Events waiting to be written. */
   get pending(): number {
-    return this.queue.length - this.queueHead + this.waiters.length;
+    return this.queue.length - this.queueHead;
+  }
+
+  /** At its bound: new requests should be refused (BufferPressure does it for the HTTP apps). */
+  get full(): boolean {
+    return this.pending >= this.maxQueue;
   }
 
   onModuleInit(): void {
@@ -96,22 +122,25 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   }
 
   /**
-   * Enqueues an event; never blocks on the database. Resolves at once while the queue has room,
-   * otherwise when room frees up (await it for backpressure). Never rejects.
+   * Enqueues an event; never blocks on the database and never drops it. Resolves at once, or with
+   * `durable` once the event is committed (at most DURABLE_WAIT_MS; at once while writes fail).
+   * Never rejects.
    * @throws AuditEventInvalidError synchronously for a programming error (unknown action, no tenant).
    */
-  record(input: AuditEventInput): Promise<void> {
-    if (!this.options.enabled) return Promise.resolve();
+  record(input: AuditEventInput, options?: { durable?: boolean }): Promise<void> {
+    if (!this.options.enabled) return RESOLVED;
     const item = { event: toPendingEvent(input, this.clock()), enqueuedAt: performance.now() };
+    this.queue.push(item);
     const queued = this.queue.length - this.queueHead;
-    if (queued < this.maxQueue && !this.waiters.length) {
-      this.queue.push(item);
-      // After close() no timer runs: write late events right away.
-      if (queued + 1 >= this.batchSize || this.closed) this.tick();
-      return Promise.resolve();
+    // A failing database (backing off): the event waits in the queue, the caller does not.
+    if (options?.durable && !this.closed && Date.now() >= this.retryAt) {
+      const committed = new Promise<void>((resolve) => this.commits.set(item, resolve));
+      this.tick();
+      return waitAtMost(committed, DURABLE_WAIT_MS);
     }
-    this.tick();
-    return new Promise((resolve) => this.waiters.push({ item, resolve }));
+    // After close() no timer runs: write late events right away.
+    if (queued >= this.batchSize || this.closed) this.tick();
+    return RESOLVED;
   }
 
   /** Writes everything recorded so far. Rejects if the database refuses (events stay queued). */
@@ -152,6 +181,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   /** Before the DataSource closes (TypeORM closes it in onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     await this.close();
+    this.releaseCommits();
   }
 
   onModuleDestroy(): void {
@@ -218,13 +248,20 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   }
 
   private tick(): void {
-    if (!this.pending || this.draining || Date.now() < this.retryAt) return;
+    if (!this.pending || Date.now() < this.retryAt) return;
+    // A drain in progress takes what is queued now in its next batch (a group commit).
+    if (this.draining) return;
     this.drain().then(
       () => {
         this.backoffMs = 0;
       },
       (err: unknown) => {
-        if (err instanceof SqliteBusyError) return;
+        if (err instanceof SqliteBusyError) {
+          // Another caller holds SQLite's connection for a moment: retry soon for waiting callers.
+          if (this.commits.size) setTimeout(() => this.tick(), 5).unref();
+          return;
+        }
+        this.releaseCommits();
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), MAX_BACKOFF_MS);
         this.retryAt = Date.now() + this.backoffMs;
         this.logger.warn(`audit write failed, retrying in ${this.backoffMs} ms: ${(err as Error).message}`);
@@ -240,7 +277,6 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   }
 
   private async drainLoop(): Promise<void> {
-    this.admitWaiters();
     while (this.queue.length > this.queueHead) {
       const batch = this.queue.slice(this.queueHead, this.queueHead + this.batchSize);
       let writtenCount = 0;
@@ -254,13 +290,13 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
             this.secrets[0],
           );
           this.observeWritten(items, rows.length);
+          if (this.commits.size) this.committed(items);
           writtenCount += items.length;
           if (groups.size > 1) for (const item of items) (written ??= new Set()).add(item);
         }
       } finally {
         if (writtenCount === batch.length) this.dropWritten(batch.length);
         else if (written) this.removeWritten(batch.length, written);
-        this.admitWaiters();
       }
     }
   }
@@ -308,13 +344,29 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     this.events.inc({ action, outcome }, run);
   }
 
-  private admitWaiters(): void {
-    while (this.waiters.length && this.queue.length - this.queueHead < this.maxQueue) {
-      const { item, resolve } = this.waiters.shift()!;
-      this.queue.push(item);
+  private committed(items: Queued[]): void {
+    for (const item of items) {
+      const resolve = this.commits.get(item);
+      if (!resolve) continue;
+      this.commits.delete(item);
       resolve();
     }
   }
+
+  /** Writes are failing: nobody waits for a commit that will not come soon (events stay queued). */
+  private releaseCommits(): void {
+    for (const resolve of this.commits.values()) resolve();
+    this.commits.clear();
+  }
+}
+
+/** `promise`, or nothing after `ms` (the caller goes on; what it waited for happens later). */
+function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function groupByTenant(items: Queued[]): Map<string, Queued[]> {

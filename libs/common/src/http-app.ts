@@ -9,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import type { Logger as PinoLogger } from 'pino';
 import {
   APP_LOGGER,
+  BufferPressure,
   httpRequestHistogram,
   labelled,
   logRequestLine,
@@ -96,6 +97,8 @@ export async function createHttpApp(
     done();
   });
   const requests = labelled(httpRequestHistogram());
+  // Set once the Nest app exists (a provider of ObservabilityModule); hooks only run after that.
+  let pressure: BufferPressure | null = null;
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     if (closing) {
@@ -105,6 +108,18 @@ export async function createHttpApp(
     }
     // No body is no body, whatever Content-Type a client sends with a DELETE.
     if (req.method === 'DELETE' && isEmptyBody(req.headers)) delete req.headers['content-type'];
+    // A write buffer at its bound (the database is down or too slow): refuse new API work before
+    // it makes more rows to buffer. Operations endpoints (/health, /ready, /metrics) stay open.
+    const full = pressure && req.url.startsWith('/v1/') ? pressure.full() : null;
+    if (full) {
+      pressure!.shed(full);
+      const err = AtpError.unavailable(
+        'write_buffer_full',
+        `The service is not accepting new requests: ${full.depth()} ${full.name.replaceAll('_', ' ')} are waiting to be written (the database is down or slow). Retry later.`,
+      );
+      sendError(reply, err.status, err.toEnvelope(), err.headers);
+      return;
+    }
     done();
   });
   // Absurdly nested JSON is refused before validation: class-transformer recurses once per level
@@ -148,6 +163,7 @@ export async function createHttpApp(
     bodyParser: false,
   });
   log = app.get<PinoLogger>(APP_LOGGER);
+  pressure = app.get(BufferPressure, { strict: false });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -6,4 +6,5 @@ export * from './http-app';
 export * from './run-service';
 export * from './json-depth';
 export * from './uuid-v7';
+export * from './shutdown-notice';
 export * from './dependency-errors';

@@ -13,6 +13,7 @@ import type { TracingHandle } from '@app/observability';
 import { runPrimary } from './cluster';
 import { createHttpApp, type HttpAppOptions } from './http-app';
 import { serviceLine } from './service-line';
+import { shutdownNotice, streamCutoffMs } from './shutdown-notice';
 
 export interface ServiceDefinition {
   app: Exclude<AppName, 'cli'>;
@@ -31,7 +32,9 @@ function fail(message: string): never {
 
 /**
  * main.ts of each service: validate env (one message, exit 1), start tracing, listen, and on
- * SIGTERM/SIGINT stop accepting, finish in-flight requests, close pools and exit 0.
+ * SIGTERM/SIGINT stop accepting, finish in-flight requests (those that would outlive the grace
+ * are ended with a retryable error at {@link streamCutoffMs}), flush batched writes, close pools
+ * and exit 0.
  */
 export async function runService(def: ServiceDefinition): Promise<void> {
   loadDotEnv();
@@ -75,11 +78,28 @@ export async function runService(def: ServiceDefinition): Promise<void> {
       process.stderr.write(`${def.app}: in-flight requests did not finish within ${graceMs} ms, exiting\n`);
       process.exit(0);
     }, graceMs + 1000).unref();
+    // Streams (and calls still waiting on an upstream) that would outlive the grace are ended
+    // before it runs out, so their error event, usage row and audit event make it out.
+    setTimeout(() => {
+      const ended = shutdownNotice.fire();
+      if (ended)
+        serviceLine(
+          'INFO',
+          def.app,
+          `${signal}: ending ${ended} unfinished call(s) before the grace runs out`,
+        );
+    }, streamCutoffMs(graceMs)).unref();
     try {
       serviceLine('INFO', def.app, `${signal}: draining`);
       // Drain HTTP first (stop accepting, finish in-flight requests and streams), then run the
       // shutdown hooks that flush batched writes while the database is still open.
+      // A connection whose response ends after close() began stays open as keep-alive until its
+      // timeout (close() only closes the connections idle when it is called): close them as they
+      // go idle, so the drain ends when the last response does.
+      const server = app.getHttpServer() as import('node:http').Server;
+      const idleCloser = setInterval(() => server.closeIdleConnections(), 100).unref();
       await app.getHttpAdapter().getInstance().close();
+      clearInterval(idleCloser);
       await app.close();
       await tracing?.shutdown();
       process.exit(0);

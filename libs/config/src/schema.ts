@@ -203,6 +203,12 @@ export const routerEnvSchema = z.object({
   /** Export per-tenant budget spend as a metric label (bounded cardinality: off by default). */
   ATP_BUDGET_METRICS_PER_TENANT: bool(false),
   /**
+   * A call's usage row and audit event are committed (one group commit shared by the calls that
+   * finish together) before its last byte is sent, while the database is up. `false` writes them
+   * in the background every 250–500 ms: a crash then loses what was still queued.
+   */
+  ATP_DURABLE_RECORDS: bool(true),
+  /**
    * Router processes sharing the port (node:cluster). One Node process uses one CPU; the Cloud Run
    * service has 2. `auto` = the CPUs available. More than 1 needs REDIS_URL (shared limits).
    */

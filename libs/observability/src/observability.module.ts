@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module, type OnModuleInit } from '@nestjs/c
 import { register } from 'prom-client';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
+import { BufferPressure } from './buffer-pressure';
 import { MetricsController, shareWorkerMetrics } from './cluster-metrics';
 import { createAppLogger, nestLoggerParams } from './logging';
 
@@ -36,7 +37,7 @@ export class ObservabilityModule implements OnModuleInit {
     const logger = createAppLogger(options.logLevel, options.service, options.logStream as never);
     return {
       module: ObservabilityModule,
-      providers: [{ provide: APP_LOGGER, useValue: logger }],
+      providers: [{ provide: APP_LOGGER, useValue: logger }, BufferPressure],
       imports: [
         LoggerModule.forRoot(nestLoggerParams(logger)),
         PrometheusModule.register({
@@ -46,7 +47,7 @@ export class ObservabilityModule implements OnModuleInit {
           defaultMetrics: { enabled: !register.getSingleMetric('process_cpu_user_seconds_total') },
         }),
       ],
-      exports: [LoggerModule, APP_LOGGER],
+      exports: [LoggerModule, APP_LOGGER, BufferPressure],
     };
   }
 }

@@ -126,24 +126,28 @@ export class ChatAdmission {
 
   /**
    * Settles the admission at the real usage and audits the call. Called before the usage row is
-   * queued, so a budget rebuilt from the rows never counts a call twice.
+   * queued, so a budget rebuilt from the rows never counts a call twice. With `durable`, resolves
+   * once the audit event is committed (ATP_DURABLE_RECORDS).
    */
-  finish(c: ChatCall, o: ChatOutcome): void {
+  finish(c: ChatCall, o: ChatOutcome, durable = false): Promise<void> {
     this.admission.settle(c.admitted.ticket, o.usage.prompt_tokens + o.usage.completion_tokens, o.cost);
-    this.audit.call({
-      principal: c.principal,
-      action: 'chat.completion',
-      requestId: c.admitted.requestId,
-      sourceIp: c.admitted.sourceIp,
-      status: o.status,
-      route: c.route,
-      provider: o.model?.provider ?? null,
-      model: o.model?.id ?? null,
-      promptTokens: o.usage.prompt_tokens,
-      completionTokens: o.usage.completion_tokens,
-      costUsd: o.cost,
-      latencyMs: Date.now() - c.started,
-    });
+    return this.audit.call(
+      {
+        principal: c.principal,
+        action: 'chat.completion',
+        requestId: c.admitted.requestId,
+        sourceIp: c.admitted.sourceIp,
+        status: o.status,
+        route: c.route,
+        provider: o.model?.provider ?? null,
+        model: o.model?.id ?? null,
+        promptTokens: o.usage.prompt_tokens,
+        completionTokens: o.usage.completion_tokens,
+        costUsd: o.cost,
+        latencyMs: Date.now() - c.started,
+      },
+      durable,
+    );
   }
 
   /** Appends the user turn and the answer to the session (off the request path). */

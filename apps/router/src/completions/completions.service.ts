@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
 import { KV_STORE, type KvStore } from '@app/cache';
-import { AtpError, mapError } from '@app/common';
+import { AtpError, mapError, shutdownNotice } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import {
   type AbortLike,
@@ -48,6 +48,8 @@ interface RequestScope {
   admitted: AdmittedChat;
   /** Response cache: the key when caching applies to this request, and what the cache did. */
   cache: { key: string | null; ttlSeconds: number; result: CacheResult };
+  /** The shutdown grace is running out: the call was ended (its signal aborted) for that. */
+  shutdown: boolean;
 }
 
 const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
@@ -64,6 +66,14 @@ function clientChunk(chunk: ChatChunk, body: ChatRequest): ChatChunk | null {
   if (chunk.usage === undefined) return chunk;
   const { usage: _usage, ...rest } = chunk;
   return rest;
+}
+
+/** What a call still running when the shutdown grace runs out ends with (a retryable 503). */
+export function shuttingDownError(): AtpError {
+  return AtpError.unavailable(
+    'server_shutting_down',
+    'The server is shutting down and ended this request before it finished; retry it (another instance will serve it)',
+  );
 }
 
 /** POST /v1/chat/completions: route, call with retries and fallbacks, answer as JSON or SSE, record usage. */
@@ -154,20 +164,42 @@ export class CompletionsService {
       route: plan.route.route,
       admitted,
       cache: { key: cache.key, ttlSeconds: cache.ttlSeconds, result: cache.result },
+      shutdown: false,
     };
-    if (cache.key && cache.directive === 'use') {
+    // SIGTERM and the grace is running out (run-service): stop the upstream call so this one ends
+    // with a retryable error, billed and recorded, before the process exits.
+    const unsubscribe = shutdownNotice.subscribe(() => {
+      scope.shutdown = true;
+      signal.abort(new Error('server shutting down'));
+    });
+    try {
+      await this.serve(scope, body, plan.attempts, cache.directive, reply);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  private async serve(
+    scope: RequestScope,
+    body: ChatRequest,
+    attempts: CatalogModel[],
+    directive: ReturnType<typeof parseDirective>,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const { cache, signal, admitted } = scope;
+    if (cache.key && directive === 'use') {
       const hit = await this.cache.get(cache.key);
       mc.cache(hit ? 'hit' : 'miss').inc();
       if (hit) return this.serveCached(scope, body, hit, reply);
     } else if (!cache.key) {
       mc.cache('bypass').inc();
     }
-    if (body.stream) return this.stream(scope, body, plan.attempts, reply);
+    if (body.stream) return this.stream(scope, body, attempts, reply);
 
     let outcome;
     try {
       outcome = await runWithFallback(
-        plan.attempts,
+        attempts,
         this.policy,
         signal,
         (model, timeoutMs) =>
@@ -179,18 +211,20 @@ export class CompletionsService {
         this.hooks(),
       );
     } catch (err) {
-      this.recordFailure(scope, body, plan.attempts[0], err, false);
+      await this.recordFailure(scope, body, attempts[0], err, false);
+      if (scope.shutdown) throw shuttingDownError();
       // The client went away: nothing to answer and nothing unexpected to log as an error.
       if (signal.aborted) throw clientClosedError();
       throw err;
     }
-    const { result, model, attempts } = outcome;
+    const { result, model } = outcome;
     const cost = costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens);
-    this.record(scope, model, result.usage, {
+    // Durable (ATP_DURABLE_RECORDS): the row and the audit event are committed before the answer.
+    await this.record(scope, model, result.usage, {
       status: 200,
       outcome: 'ok',
       cost,
-      attempts,
+      attempts: outcome.attempts,
       stream: false,
       ttftMs: null,
     });
@@ -201,7 +235,7 @@ export class CompletionsService {
       .header('x-atp-provider', model.provider)
       .header('x-atp-model', model.id)
       .header('x-atp-route', scope.route)
-      .header('x-atp-attempts', String(attempts))
+      .header('x-atp-attempts', String(outcome.attempts))
       .header('x-atp-cache', scope.cache.result)
       .header('x-atp-cost-usd', cost.toFixed(8))
       .status(200)
@@ -216,7 +250,7 @@ export class CompletionsService {
       id: hit.model,
       provider: 'cache',
     };
-    this.record(scope, model, hit.usage, {
+    await this.record(scope, model, hit.usage, {
       status: 200,
       outcome: 'ok',
       cost: 0,
@@ -309,7 +343,8 @@ export class CompletionsService {
         this.hooks(),
       );
     } catch (err) {
-      this.recordFailure(scope, body, candidates[0], err, true);
+      await this.recordFailure(scope, body, candidates[0], err, true);
+      if (scope.shutdown) throw shuttingDownError();
       throw err;
     }
     const { model, attempts } = outcome;
@@ -326,6 +361,8 @@ export class CompletionsService {
     let answer = '';
     let status = 200;
     let outcomeLabel = 'ok';
+    /** The stream's last event: [DONE], or an error envelope (none when the client is gone). */
+    let last: string | null = '[DONE]';
     const forward = async (chunk: ChatChunk) => {
       if (chunk.usage) usage = chunk.usage;
       assembler?.add({ ...chunk, model: model.id });
@@ -344,11 +381,17 @@ export class CompletionsService {
         if (next.done) break;
         await forward(next.value);
       }
-      await write('[DONE]');
     } catch (err) {
-      if (scope.signal.aborted) {
+      if (scope.shutdown) {
+        // The grace is running out: a retryable error event; the tokens relayed so far are billed.
+        status = 503;
+        outcomeLabel = 'shutdown';
+        last = JSON.stringify(shuttingDownError().toEnvelope());
+        if (err instanceof ProviderError && err.partialUsage) usage = err.partialUsage;
+      } else if (scope.signal.aborted) {
         outcomeLabel = 'client_closed';
         status = 499;
+        last = null;
       } else {
         // After the first byte there is no fallback: end the stream with an error event.
         const mapped = err instanceof ProviderError ? err : null;
@@ -361,16 +404,17 @@ export class CompletionsService {
             `Stream interrupted: ${(err as Error).message}`,
           ),
         );
-        await write(JSON.stringify(envelope.body)).catch(() => undefined);
+        last = JSON.stringify(envelope.body);
         if (mapped?.partialUsage) usage = mapped.partialUsage;
       }
     } finally {
       await iterator.return?.().catch(() => undefined);
-      if (!raw.destroyed) raw.end();
+      // Without the vendor's count (cut streams), completion tokens are estimated from the text
+      // relayed: ~4 characters a token (marked `estimated`).
       const final: Usage =
         usage ?? makeUsage(estimatePromptTokens(body), Math.ceil(completionChars / 4), true);
       const cost = costUsd(model, final.prompt_tokens, final.completion_tokens);
-      this.record(scope, model, final, {
+      const recorded = this.record(scope, model, final, {
         status,
         outcome: outcomeLabel,
         cost,
@@ -378,6 +422,12 @@ export class CompletionsService {
         stream: true,
         ttftMs,
       });
+      // The row and the audit event are committed before the stream's last event (durable mode).
+      if (last !== null && !raw.destroyed) {
+        await recorded;
+        await write(last).catch(() => undefined);
+      }
+      if (!raw.destroyed) raw.end();
       if (outcomeLabel === 'ok') this.governance.remember(scope.admitted, answer);
       const complete = outcomeLabel === 'ok' && usage ? assembler?.build(usage) : null;
       if (complete && scope.cache.key) void this.cache.set(scope.cache.key, complete, scope.cache.ttlSeconds);
@@ -390,17 +440,16 @@ export class CompletionsService {
     model: CatalogModel | undefined,
     err: unknown,
     stream: boolean,
-  ): void {
-    const status = scope.signal.aborted ? 499 : mapError(err).status;
+  ): Promise<void> {
+    const status = scope.shutdown ? 503 : scope.signal.aborted ? 499 : mapError(err).status;
     const attempts = attemptsOf(err);
     const usage = makeUsage(estimatePromptTokens(body), 0, true);
     if (!model) {
-      this.governance.finish(scope, { status, model: null, usage, cost: 0 });
-      return;
+      return this.governance.finish(scope, { status, model: null, usage, cost: 0 }, this.usage.durable);
     }
-    this.record(scope, model, usage, {
+    return this.record(scope, model, usage, {
       status,
-      outcome: scope.signal.aborted ? 'client_closed' : 'error',
+      outcome: scope.shutdown ? 'shutdown' : scope.signal.aborted ? 'client_closed' : 'error',
       cost: 0,
       attempts,
       stream,
@@ -421,15 +470,16 @@ export class CompletionsService {
       ttftMs: number | null;
       cached?: boolean;
     },
-  ): void {
+  ): Promise<void> {
     mc.tokens('input').inc(usage.prompt_tokens);
     mc.tokens('output').inc(usage.completion_tokens);
     m.cost.inc(r.cost);
     // Settle before the usage row is queued: a budget rebuilt from the rows never counts a call twice.
-    this.governance.finish(scope, { status: r.status, model, usage, cost: r.cost });
+    const durable = this.usage.durable;
+    const audited = this.governance.finish(scope, { status: r.status, model, usage, cost: r.cost }, durable);
     const p = scope.principal;
     const latencyMs = Date.now() - scope.started;
-    this.usage.record({
+    const written = this.usage.record({
       tenantId: p.tenantId,
       apiKeyId: p.type === 'api_key' ? p.credentialId : null,
       subject: p.subject,
@@ -451,5 +501,6 @@ export class CompletionsService {
       attempts: r.attempts,
       requestId: scope.requestId,
     });
+    return durable ? Promise.all([audited, written]).then(() => undefined) : written;
   }
 }

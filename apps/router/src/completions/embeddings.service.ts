@@ -51,6 +51,7 @@ export class EmbeddingsService {
     let tokens = 0;
     let cost = 0;
     let status = 200;
+    let written: Promise<void> = Promise.resolve();
     try {
       const policy = await this.governance.policy(principal);
       this.governance.assertModelAllowed(policy, raw.model);
@@ -107,7 +108,7 @@ export class EmbeddingsService {
       this.admission.settle(ticket, tokens, cost);
       m.tokens.inc({ direction: 'input' }, tokens);
       m.cost.inc(cost);
-      this.recordUsage(principal, ctx.requestId, started, model, {
+      written = this.recordUsage(principal, ctx.requestId, started, model, {
         route,
         tokens,
         cost,
@@ -127,19 +128,24 @@ export class EmbeddingsService {
       status = mapError(err).status;
       throw err;
     } finally {
-      this.audit.call({
-        principal,
-        action: 'embeddings',
-        ...ctx,
-        status,
-        route,
-        provider: served?.provider ?? null,
-        model: served?.id ?? null,
-        promptTokens: tokens,
-        completionTokens: 0,
-        costUsd: cost,
-        latencyMs: Date.now() - started,
-      });
+      // Durable (ATP_DURABLE_RECORDS): the row and the audit event are committed before the answer.
+      const audited = this.audit.call(
+        {
+          principal,
+          action: 'embeddings',
+          ...ctx,
+          status,
+          route,
+          provider: served?.provider ?? null,
+          model: served?.id ?? null,
+          promptTokens: tokens,
+          completionTokens: 0,
+          costUsd: cost,
+          latencyMs: Date.now() - started,
+        },
+        this.usage.durable,
+      );
+      await Promise.all([written, audited]);
     }
   }
 
@@ -150,8 +156,8 @@ export class EmbeddingsService {
     started: number,
     model: CatalogModel,
     r: { route: string; tokens: number; cost: number; status: number; attempts: number; estimated: boolean },
-  ): void {
-    this.usage.record({
+  ): Promise<void> {
+    return this.usage.record({
       tenantId: principal.tenantId,
       apiKeyId: principal.type === 'api_key' ? principal.credentialId : null,
       subject: principal.subject,

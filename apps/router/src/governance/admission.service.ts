@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Limits, Principal } from '@app/auth';
 import { REDIS } from '@app/cache';
 import { AtpError, unavailableDependency } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { dependencyOutage } from '@app/observability';
+import { BufferPressure, dependencyOutage } from '@app/observability';
 import type { CatalogModel } from '../routing/catalog';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { UsageRepository } from '../usage/usage.repository';
@@ -80,7 +80,10 @@ export class AdmissionService implements OnModuleDestroy {
     @Inject(APP_CONFIG) config: AppConfig<'router'>,
     private readonly usage: UsageRepository,
     private readonly recorder: UsageRecorder,
+    @Optional() pressure?: BufferPressure,
   ) {
+    // Settlements Redis did not take (it was down): past the bound new requests get 503.
+    pressure?.register({ name: 'settle_retries', limit: MAX_RETRY_QUEUE, depth: () => this.retries.length });
     this.failOpen = config.env.ATP_LIMITS_ON_REDIS_DOWN !== 'closed';
     this.perTenantSpend = config.env.ATP_BUDGET_METRICS_PER_TENANT;
     this.retryTimer = setInterval(() => void this.retrySettlements(), RETRY_INTERVAL_MS).unref();
@@ -301,7 +304,9 @@ export class AdmissionService implements OnModuleDestroy {
 
   private queueRetry(input: SettleInput, failed = true): void {
     if (failed) this.m.settleFailures.inc();
-    if (this.retries.length >= MAX_RETRY_QUEUE) this.retries.shift();
+    // New requests are refused at MAX_RETRY_QUEUE; only calls already in flight pass it. The hard
+    // cap is a last resort: a dropped settlement leaves a reservation its lease (15 min) frees.
+    if (this.retries.length >= MAX_RETRY_QUEUE * 2) this.retries.shift();
     this.retries.push({ input: { ...input, firstAttempt: false }, until: Date.now() + LEASE_MS });
   }
 

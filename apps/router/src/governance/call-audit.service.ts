@@ -52,23 +52,27 @@ export class CallAuditService {
     };
   }
 
-  call(e: CallAuditEntry): void {
+  /** With `durable`, resolves once the event is committed (see AuditService.record). Never rejects. */
+  call(e: CallAuditEntry, durable = false): Promise<void> {
     const p = e.principal;
-    this.safe(() =>
-      this.audit.record({
-        // written out, not spread from actor(): one event per request
-        tenantId: p.tenantId,
-        actorType: p.type === 'api_key' ? 'api_key' : 'user',
-        actorId: p.subject,
-        credentialId: p.credentialId,
-        action: e.action,
-        resourceType: 'llm_call',
-        resourceId: callResourceId(e),
-        outcome: auditOutcome(e.status),
-        statusCode: e.status,
-        requestId: e.requestId,
-        sourceIp: e.sourceIp,
-      }),
+    return this.safe(() =>
+      this.audit.record(
+        {
+          // written out, not spread from actor(): one event per request
+          tenantId: p.tenantId,
+          actorType: p.type === 'api_key' ? 'api_key' : 'user',
+          actorId: p.subject,
+          credentialId: p.credentialId,
+          action: e.action,
+          resourceType: 'llm_call',
+          resourceId: callResourceId(e),
+          outcome: auditOutcome(e.status),
+          statusCode: e.status,
+          requestId: e.requestId,
+          sourceIp: e.sourceIp,
+        },
+        { durable },
+      ),
     );
   }
 
@@ -78,7 +82,7 @@ export class CallAuditService {
     summary: readonly PiiCount[],
     ctx: { requestId: string; sourceIp: string | null; resource: string },
   ): void {
-    this.safe(() =>
+    void this.safe(() =>
       this.audit.record({
         ...this.actor(p),
         action: blocked ? 'pii.blocked' : 'pii.detected',
@@ -93,12 +97,15 @@ export class CallAuditService {
     );
   }
 
-  /** Auditing never fails or slows a call. */
-  private safe(fn: () => Promise<void>): void {
+  /** Auditing never fails a call (and slows it only by a durable wait the caller asked for). */
+  private safe(fn: () => Promise<void>): Promise<void> {
     try {
-      fn().catch((err: unknown) => this.logger.warn(`audit event not recorded: ${(err as Error).message}`));
+      return fn().catch((err: unknown) =>
+        this.logger.warn(`audit event not recorded: ${(err as Error).message}`),
+      );
     } catch (err) {
       this.logger.warn(`audit event not recorded: ${(err as Error).message}`);
+      return Promise.resolve();
     }
   }
 }

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { KV_STORE, type KvStore, RedisKvStore, RedisUnavailableError } from '@app/cache';
+import { BufferPressure } from '@app/observability';
 import { EMPTY_STATS, EWMA_ALPHA, type ModelStats, nextEwma } from './strategies';
 
 const REFRESH_MS = 1000;
@@ -47,7 +48,13 @@ export class RoutingStatsStore {
   private readonly pending = new Map<string, Pending>();
   private flushing: Promise<void> | null = null;
 
-  constructor(@Inject(KV_STORE) private readonly kv: KvStore) {
+  constructor(
+    @Inject(KV_STORE) private readonly kv: KvStore,
+    @Optional() pressure?: BufferPressure,
+  ) {
+    // Counts are summed per model until the next write: the buffer holds one entry per model in
+    // the catalog, never one per request (the limit is never reached; it is there for the metric).
+    pressure?.register({ name: 'routing_stats', limit: 10_000, depth: () => this.pending.size });
     if (kv instanceof RedisKvStore)
       kv.client.defineCommand('atpRecordStats', { numberOfKeys: 1, lua: RECORD });
   }

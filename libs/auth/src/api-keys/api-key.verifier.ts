@@ -3,7 +3,9 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
+import { BufferPressure } from '@app/observability';
 import { API_KEY_CACHE_TTL_MS } from '../auth.constants';
 import { AuthClock } from '../clock';
 import { AuthErrors } from '../errors';
@@ -36,9 +38,12 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy, OnApplicat
     private readonly keys: ApiKeyRepository,
     private readonly bus: RevocationBus,
     private readonly clock: AuthClock,
+    @Optional() pressure?: BufferPressure,
   ) {
     this.cache = new VerifiedKeyCache(API_KEY_CACHE_TTL_MS, MAX_CACHED_KEYS, () => this.clock.now());
     this.usage = new LastUsedTracker(keys, () => this.clock.now());
+    // One pending timestamp per key (coalesced per minute): bounded by the number of keys in use.
+    pressure?.register({ name: 'api_key_last_used', limit: 100_000, depth: () => this.usage.pendingCount });
   }
 
   async onModuleInit(): Promise<void> {
