@@ -71,6 +71,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   private timer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
   private closed = false;
+  private tickScheduled = false;
   private retryAt = 0;
   private readonly events = counter({
     name: 'atp_audit_events_total',
@@ -135,7 +136,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     // A failing database (backing off): the event waits in the queue, the caller does not.
     if (options?.durable && !this.closed && Date.now() >= this.retryAt) {
       const committed = new Promise<void>((resolve) => this.commits.set(item, resolve));
-      this.tick();
+      this.tickSoon();
       return waitAtMost(committed, DURABLE_WAIT_MS);
     }
     // After close() no timer runs: write late events right away.
@@ -245,6 +246,19 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   /** NDJSON lines (each ends with `\n`) of {@link exportEvents}, for a streamed HTTP response. */
   async *export(tenantId: string, query: AuditQuery = {}): AsyncGenerator<string> {
     for await (const event of this.exportEvents(tenantId, query)) yield `${JSON.stringify(event)}\n`;
+  }
+
+  /**
+   * A write after the current event-loop turn: the durable events of every call finishing in that
+   * turn share one commit (started at once, SQLite committed each event alone).
+   */
+  private tickSoon(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      this.tick();
+    });
   }
 
   private tick(): void {

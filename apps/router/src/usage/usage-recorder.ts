@@ -51,6 +51,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
   /** The last write failed (not SQLite-busy): callers stop waiting for commits until one succeeds. */
   private failing = false;
   private busyRetry: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
   private writing = 0;
   readonly durable: boolean;
   private readonly written = counter({
@@ -92,8 +93,22 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       return RESOLVED;
     }
     const committed = new Promise<void>((resolve) => this.commits.set(row, resolve));
-    void this.flush();
+    this.flushSoon();
     return waitAtMost(committed, DURABLE_WAIT_MS);
+  }
+
+  /**
+   * Starts a write after the current event-loop turn, so that every call finishing in that turn
+   * shares its commit. Started at once, SQLite's synchronous write committed each row alone: the
+   * router ran at 0.63x the throughput of background batches (bench, nonstream-c50).
+   */
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
   }
 
   /** Rows not yet committed (queued, and the batch being written). */
