@@ -24,7 +24,7 @@ describe('detection time is linear in the text length', () => {
   it('mixed PII: time per MiB at 4 MiB is within 3x of 64 KiB', () => {
     applyPii(mixedPiiText(64 * KiB, 9), 'redact'); // warm the JIT
     const small = msPerMiB(mixedPiiText(64 * KiB, 1), 7);
-    const large = msPerMiB(mixedPiiText(4096 * KiB, 1), 1);
+    const large = msPerMiB(mixedPiiText(4096 * KiB, 1), 3);
     process.stdout.write(
       `[pii linear] 64 KiB ${small.toFixed(0)} ms/MiB, 4 MiB ${large.toFixed(0)} ms/MiB\n`,
     );
@@ -46,7 +46,7 @@ describe('detection time is linear in the text length', () => {
       const text = (size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
       applyPii(text(64 * KiB), 'redact');
       const small = msPerMiB(text(128 * KiB), 5);
-      const large = msPerMiB(text(1024 * KiB), 2);
+      const large = msPerMiB(text(1024 * KiB), 3);
       expect(large).toBeLessThan(3 * small);
     },
     60_000,

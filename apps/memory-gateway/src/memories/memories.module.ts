@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { PiiWorkers } from '@app/pii';
 import { MemoryAdminController } from '../admin/memory-admin.controller';
 import { GatewayCryptoModule } from '../crypto/gateway-crypto.module';
 import { PiiPolicy } from '../pii/pii-policy.service';
 import { PiiController } from '../pii/pii.controller';
 import { PiiService } from '../pii/pii.service';
-import { PiiWorkers } from '../pii/pii-workers';
 import { MemoriesController } from './memories.controller';
 import { MemoriesService } from './memories.service';
 import { MemoryAudit } from './memory-audit';

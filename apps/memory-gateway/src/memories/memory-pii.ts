@@ -8,9 +8,9 @@ import {
   type PiiJsonResult,
   type PiiMode,
   type PiiTypeCount,
+  PiiWorkers,
 } from '@app/pii';
 import { PiiPolicy } from '../pii/pii-policy.service';
-import { PiiWorkers } from '../pii/pii-workers';
 import type { Caller } from './caller';
 import { MemoryAudit } from './memory-audit';
 import { piiBlocked } from './memory.errors';

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { TenantCrypto } from '@app/crypto';
 import { AtpError } from '@app/common';
 import type { PiiMode } from '@app/pii';
+import { PiiWorkers } from '@app/pii';
 import type { Caller } from '../memories/caller';
 import { MemoryAudit } from '../memories/memory-audit';
 import { piiBlocked } from '../memories/memory.errors';
 import { MemoryMetrics } from '../memories/memory.metrics';
 import { PII_TEXT_MAX_CHARS } from './pii.dto';
-import { PiiWorkers } from './pii-workers';
 
 /** The PII API: detection and redaction of a text, with the tenant's key for mode `hash`. */
 @Injectable()

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { type KvStore, KV_STORE, type RedisKvStore } from '@app/cache';
+import { PiiWorkers } from '@app/pii';
 import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { AdmissionService } from './admission.service';
@@ -8,7 +9,6 @@ import { GOVERNANCE_STORE, type GovernanceStore } from './governance.types';
 import { GovernanceService } from './governance.service';
 import { MemoryGovernanceStore } from './memory-governance.store';
 import { RedisGovernanceStore } from './redis-governance.store';
-import { PiiWorkers } from './pii-workers';
 import { SessionMemoryClient } from './session-memory.client';
 import { TenantLimitsCache } from './tenant-limits.cache';
 

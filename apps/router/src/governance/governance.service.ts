@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Limits, Principal } from '@app/auth';
 import { AtpError } from '@app/common';
 import type { ChatRequest, EmbeddingRequest } from '@app/providers';
+import { PiiWorkers } from '@app/pii';
 import type { Catalog } from '../routing/resolve-model';
 import { CATALOG } from '../routing/routing.tokens';
 import { CallAuditService } from './call-audit.service';
 import { governanceMetrics } from './governance.metrics';
 import { allowLists, modelAllowed } from './model-access';
 import { applyEmbeddingPii, applyPromptPii, type PromptPiiMode, type PromptPiiResult } from './prompt-pii';
-import { PiiWorkers } from './pii-workers';
 import { TenantLimitsCache } from './tenant-limits.cache';
 
 /** The limits that apply to one request: the tenant's and, for an API key, the key's own. */

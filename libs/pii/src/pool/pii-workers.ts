@@ -1,20 +1,15 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AtpError } from '@app/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import {
-  type ApplyOptions,
-  type EntitiesAs,
-  type PiiJsonResult,
-  type PiiMode,
-  PiiPool,
-  PiiPoolBusyError,
-  type PiiResult,
-} from '@app/pii';
+import type { ApplyOptions, PiiJsonResult, PiiMode, PiiResult } from '../pii.types';
+import type { EntitiesAs } from './pii-job';
+import { PiiPool, PiiPoolBusyError } from './pii-pool';
 
 /**
- * The gateway's PII worker threads (ATP_PII_WORKERS): large texts and values are scanned off
- * the event loop, small ones inline. A full queue answers 503 with Retry-After instead of
- * letting work pile up behind a few huge requests.
+ * A service's PII worker threads (ATP_PII_WORKERS), as a Nest provider: large texts (prompts in the
+ * router, memory values and the PII API in the gateway) are scanned off the event loop, small ones
+ * inline. A full queue answers 503 with Retry-After instead of letting work pile up behind a few
+ * huge requests.
  */
 @Injectable()
 export class PiiWorkers implements OnApplicationShutdown {
