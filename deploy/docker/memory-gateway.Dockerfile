@@ -15,7 +15,10 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+# webpack.config.js adds the PII worker-thread bundle (dist/apps/<app>/pii.worker.js); the console's
+# assets are built by scripts/build-console.mjs (both part of `npm run build`).
+COPY nest-cli.json tsconfig.json tsconfig.build.json webpack.config.js ./
+COPY scripts/build-console.mjs ./scripts/build-console.mjs
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build

@@ -392,6 +392,11 @@ function strayFiles(dirs: string[]): string[] {
       expect(rt.cmd).toEqual(['node', `dist/apps/${app}/main.js`]);
       expect(rt.env.NODE_ENV).toBe('production');
       expect(readdirSync(rt.appDir).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+      // What npm run build makes besides main.js ships too: the PII worker thread's bundle, and
+      // the router's console assets.
+      expect(existsSync(join(rt.appDir, 'dist', 'apps', app, 'pii.worker.js'))).toBe(true);
+      if (app === 'router')
+        expect(existsSync(join(rt.appDir, 'dist', 'apps', 'router', 'console', 'index.html'))).toBe(true);
 
       // The Cloud Run Job: `node dist/apps/cli/main.js migrate` on the router image (deploy.sh).
       if (app === 'router') {
