@@ -8,8 +8,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Actor, ApiKeyService, CurrentActor, Principal, Scopes } from '@app/auth';
-import { ApiKeyListDto, apiKeyToDto, CreateApiKeyDto, CreatedApiKeyResponseDto } from './dto/api-key.dto';
-import { limitsFromDto } from './dto/limits.dto';
+import {
+  ApiKeyListDto,
+  apiKeyToDto,
+  CreateApiKeyDto,
+  createKeyParams,
+  CreatedApiKeyResponseDto,
+} from './dto/api-key.dto';
 
 /** The caller's tenant's API keys. There is no tenant parameter: the credential decides. */
 @ApiTags('admin')
@@ -34,14 +39,7 @@ export class ApiKeysController {
     @Principal() principal: Principal,
     @CurrentActor() actor: Actor,
   ): Promise<CreatedApiKeyResponseDto> {
-    const { key, record } = await this.keys.createKey({
-      tenantId: principal.tenantId,
-      name: body.name,
-      scopes: body.scopes,
-      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-      limits: body.limits ? limitsFromDto(body.limits) : null,
-      actor,
-    });
+    const { key, record } = await this.keys.createKey(createKeyParams(principal.tenantId, body, actor));
     return { ...apiKeyToDto(record), key };
   }
 

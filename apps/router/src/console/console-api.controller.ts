@@ -17,7 +17,7 @@ import type { FastifyReply } from 'fastify';
 import { type AuditAction, AuditService } from '@app/audit';
 import { type Actor, ApiKeyService, CurrentActor, TenantService } from '@app/auth';
 import { AtpError } from '@app/common';
-import { apiKeyToDto, CreateApiKeyDto } from '../admin/dto/api-key.dto';
+import { apiKeyToDto, CreateApiKeyDto, createKeyParams } from '../admin/dto/api-key.dto';
 import { LimitsDto, limitsFromDto, limitsToDto } from '../admin/dto/limits.dto';
 import { ConsoleDataService } from './console-data.service';
 import { ConsoleOverviewService } from './console-overview.service';
@@ -107,14 +107,7 @@ export class ConsoleApiController {
 
   @Post('keys')
   async createKey(@Console() c: ConsoleScope, @Body() body: CreateApiKeyDto, @CurrentActor() actor: Actor) {
-    const { key, record } = await this.keys.createKey({
-      tenantId: c.tenantId,
-      name: body.name,
-      scopes: body.scopes,
-      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-      limits: body.limits ? limitsFromDto(body.limits) : null,
-      actor,
-    });
+    const { key, record } = await this.keys.createKey(createKeyParams(c.tenantId, body, actor));
     return { ...apiKeyToDto(record), key };
   }
 

@@ -14,8 +14,8 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { type ApiKeyRecord, type Scope, SCOPES } from '@app/auth';
-import { LimitsDto, LimitsResponseDto, limitsToDto } from './limits.dto';
+import { type Actor, type ApiKeyRecord, type Scope, SCOPES } from '@app/auth';
+import { LimitsDto, limitsFromDto, LimitsResponseDto, limitsToDto } from './limits.dto';
 
 export class CreateApiKeyDto {
   @ApiProperty({
@@ -106,5 +106,17 @@ export function apiKeyToDto(k: ApiKeyRecord): ApiKeyResponseDto {
     created_at: k.createdAt.toISOString(),
     expires_at: iso(k.expiresAt),
     last_used_at: iso(k.lastUsedAt),
+  };
+}
+
+/** ApiKeyService.createKey's parameters for a create-key body (the admin API and the console). */
+export function createKeyParams(tenantId: string, body: CreateApiKeyDto, actor: Actor) {
+  return {
+    tenantId,
+    name: body.name,
+    scopes: body.scopes,
+    expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+    limits: body.limits ? limitsFromDto(body.limits) : null,
+    actor,
   };
 }
