@@ -7,6 +7,7 @@ import { detectIpAddresses } from './detectors/ip.detector';
 import { detectPhones } from './detectors/phone.detector';
 import { detectSecrets } from './detectors/secret.detector';
 import { detectSsns } from './detectors/ssn.detector';
+import { overlapsUuid } from './detectors/uuid';
 import { PiiError } from './pii.errors';
 import { PII_ENTITY_TYPES, type DetectOptions, type PiiEntity, type PiiEntityType } from './pii.types';
 
@@ -25,6 +26,20 @@ const DETECTORS: Readonly<Record<PiiEntityType, Detector>> = {
 };
 
 /**
+ * Types made of digit groups, which the hex groups of a UUID can spell by chance (a card number
+ * that passes Luhn, an IBAN that passes mod-97): a candidate of these types that overlaps a UUID
+ * is part of an identifier, not PII. An email or a secret may contain a UUID and stays found.
+ */
+const NOT_INSIDE_UUID: ReadonlySet<PiiEntityType> = new Set<PiiEntityType>([
+  'PHONE',
+  'CREDIT_CARD',
+  'US_SSN',
+  'IBAN',
+  'IP_ADDRESS',
+  'DATE_OF_BIRTH',
+]);
+
+/**
  * Finds PII and secrets in `text`. The result is sorted by `start` and non-overlapping: when two
  * candidates overlap, the higher score wins, then the longer span, then the earlier one.
  */
@@ -38,7 +53,9 @@ export function detectPii(text: string, options: DetectOptions = {}): PiiEntity[
       throw new PiiError('PII_UNKNOWN_TYPE', `unknown PII entity type: ${String(type)}`);
     }
     for (const found of DETECTORS[type](text)) {
-      if (found.score >= minScore) candidates.push(found);
+      if (found.score < minScore) continue;
+      if (NOT_INSIDE_UUID.has(type) && overlapsUuid(text, found.start, found.end)) continue;
+      candidates.push(found);
     }
   }
   const allowed = compileAllowList(options.allowList);
