@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Controller, Get, Global, Module, type Type } from '@nestjs/common';
-import { AUTH_EVENT_SINK, type AuthEvent, Principal, Public, Scopes } from '@app/auth';
+import { AUTH_EVENT_SINK, type AuthEvent, type Caller, CurrentCaller, Public, Scopes } from '@app/auth';
 import type { BootedApp } from '@app/testing';
 
 /** Asserts status AND the CONTRACT §4 envelope with a stable code. */
@@ -188,8 +188,8 @@ export async function waitFor(
 class AuthProbeController {
   @Get('read')
   @Scopes('memory:read')
-  read(@Principal() principal: Principal) {
-    return { tenant_id: principal.tenantId, scopes: principal.scopes };
+  read(@CurrentCaller() caller: Caller) {
+    return { tenant_id: caller.tenantId, scopes: caller.scopes };
   }
 
   /** Declares nothing: under /v1 that still means "any valid credential". */

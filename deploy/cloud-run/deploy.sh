@@ -32,7 +32,8 @@ readonly SECRET_OIDC=atp-oidc-secret
 readonly SECRET_PROVIDERS=atp-provider-secrets
 readonly SECRET_ENCRYPTION=atp-encryption-secret
 readonly ALL_SECRETS=("$SECRET_DATABASE" "$SECRET_REDIS" "$SECRET_AUTH" "$SECRET_OIDC" "$SECRET_PROVIDERS" "$SECRET_ENCRYPTION")
-readonly ROUTER_SECRETS=("$SECRET_DATABASE" "$SECRET_REDIS" "$SECRET_AUTH" "$SECRET_OIDC" "$SECRET_PROVIDERS")
+# The router reads the encryption key ring too: stored responses are encrypted with the tenants' data keys.
+readonly ROUTER_SECRETS=("$SECRET_DATABASE" "$SECRET_REDIS" "$SECRET_AUTH" "$SECRET_OIDC" "$SECRET_PROVIDERS" "$SECRET_ENCRYPTION")
 readonly GATEWAY_SECRETS=("$SECRET_DATABASE" "$SECRET_REDIS" "$SECRET_AUTH" "$SECRET_OIDC" "$SECRET_ENCRYPTION")
 # The CLI validates the production env (DATABASE_URL, REDIS_URL, JWT_SECRET_KEY) before it migrates.
 readonly MIGRATE_SECRETS=("$SECRET_DATABASE" "$SECRET_REDIS" "$SECRET_AUTH")

@@ -165,6 +165,7 @@ describe('deploy.sh', () => {
         ]),
         'atp-provider-secrets atp-router',
         'atp-encryption-secret atp-memory-gateway',
+        'atp-encryption-secret atp-router',
         'atp-database-secret atp-migrate',
         'atp-redis-secret atp-migrate',
         'atp-auth-secret atp-migrate',

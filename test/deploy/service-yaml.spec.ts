@@ -89,6 +89,7 @@ const cases = [
       DATABASE_URL: 'atp-database-secret',
       REDIS_URL: 'atp-redis-secret',
       JWT_SECRET_KEY: 'atp-auth-secret',
+      ENCRYPTION_KEY: 'atp-encryption-secret',
     },
     fileSecrets: { OIDC_CONFIG_FILE: 'atp-oidc-secret', PROVIDER_KEYS_FILE: 'atp-provider-secrets' },
   },

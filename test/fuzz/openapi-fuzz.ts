@@ -444,6 +444,9 @@ export function send(baseUrl: string, agent: http.Agent, r: FuzzRequest): Promis
   });
 }
 
+/** The Anthropic Messages door (and its count_tokens), whose errors take Anthropic's shape. */
+const speaksAnthropic = (path: string) => /^\/v1\/messages(\/|\?|$)/.test(path);
+
 /** What is wrong with a response, or null: no 5xx, no slow answer, every failure in the envelope. */
 export function problemWith(r: FuzzRequest, res: FuzzResponse): string | null {
   if (res.status >= 500) return `status ${res.status}`;
@@ -456,11 +459,16 @@ export function problemWith(r: FuzzRequest, res: FuzzResponse): string | null {
   } catch {
     return `a ${res.status} whose body is not JSON`;
   }
-  const err = (parsed as { error?: Record<string, unknown> } | null)?.error;
+  const body = parsed as { type?: unknown; error?: Record<string, unknown> } | null;
+  const err = body?.error;
   if (!err || typeof err !== 'object') return `a ${res.status} outside the envelope`;
   if (typeof err.message !== 'string' || !err.message) return `a ${res.status} without error.message`;
   if (typeof err.type !== 'string') return `a ${res.status} without error.type`;
-  if (!('code' in err) || !('param' in err)) return `a ${res.status} without error.code/param`;
+  // The Messages door's routes answer in Anthropic's error shape (its OpenAPI says so), which the
+  // SDK reads as {"type":"error","error":{"type","message"}}; a method no route has gets ATP's.
+  const anthropicShape = speaksAnthropic(r.path) && body?.type === 'error';
+  if (!anthropicShape && (!('code' in err) || !('param' in err)))
+    return `a ${res.status} without error.code/param`;
   if (!res.contentType.startsWith('application/json')) return `a ${res.status} served as ${res.contentType}`;
   return null;
 }

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { DataSource } from 'typeorm';
 import {
-  type Actor,
+  type Caller,
   ApiKeyEntity,
   ApiKeyRepository,
   ApiKeyService,
@@ -9,12 +9,13 @@ import {
   AuthClock,
   AuthEvents,
   RevocationBus,
-  SCOPES,
+  operatorCaller,
   TenantEntity,
   TenantRepository,
   TenantService,
 } from '@app/auth';
-import { createKvStore, type KvStore, RedisKvStore } from '@app/cache';
+import { AUDIT_ENTITIES } from '@app/audit';
+import { createKvStore, type KvStore } from '@app/cache';
 import type { AppConfig } from '@app/config';
 import { dataSourceOptions, runMigrations } from '@app/database';
 
@@ -26,7 +27,7 @@ export interface CliContext {
   tenants: TenantService;
   keys: ApiKeyService;
   /** The operator at the terminal: platform-wide, every scope. */
-  actor: Actor;
+  actor: Caller;
   out(line: string): void;
   err(line: string): void;
 }
@@ -54,7 +55,9 @@ export async function withCliContext<T>(
   io: CliIo,
   fn: (ctx: CliContext) => Promise<T>,
 ): Promise<T> {
-  const ds = await new DataSource(dataSourceOptions(config.database, AUTH_ENTITIES)).initialize();
+  const ds = await new DataSource(
+    dataSourceOptions(config.database, [...AUTH_ENTITIES, ...AUDIT_ENTITIES]),
+  ).initialize();
   let kv: KvStore | null = null;
   try {
     if (!config.production) await runMigrations(ds);
@@ -64,12 +67,8 @@ export async function withCliContext<T>(
     // Revocations are announced to running services over Redis when configured (in-process
     // caches elsewhere expire within seconds); connect only if a command needs it.
     const bus = new RevocationBus({
-      publish: async (channel, message) => {
-        const store = (kv ??= createKvStore(config));
-        // A fresh connection: wait for it (2 s at most), the store refuses commands before.
-        if (store instanceof RedisKvStore) await store.connected(2000);
-        await store.publish(channel, message);
-      },
+      // A fresh store's first command waits for its connection (2 s at most).
+      publish: (channel, message) => (kv ??= createKvStore(config)).publish(channel, message),
       subscribe: () => Promise.reject(new Error('the CLI does not listen for revocations')),
     });
     return await fn({
@@ -83,7 +82,7 @@ export async function withCliContext<T>(
         events,
         clock,
       ),
-      actor: { subject: operator(), credentialId: null, scopes: SCOPES, requestId: null, sourceIp: null },
+      actor: operatorCaller(operator()),
       out: (line) => io.stdout(line + '\n'),
       err: (line) => io.stderr(line + '\n'),
     });

@@ -2,6 +2,7 @@ import { AtpError } from '@app/common';
 import { ConfigError, loadConfig } from '@app/config';
 import { type CliIo, withCliContext } from './cli-context';
 import { keysCommand } from './commands/keys.command';
+import { memoryCommand } from './commands/memory.command';
 import { migrateCommand } from './commands/migrate.command';
 import { tenantsCommand } from './commands/tenants.command';
 import { tokenCommand } from './commands/token.command';
@@ -19,6 +20,8 @@ Commands:
   keys rotate-kek                           re-wrap every tenant data key under the first ENCRYPTION_KEY of the ring
   token --tenant <id> --scopes <list> [--ttl 1h] [--sub <subject>]
                                             print a platform JWT (HS256, signed with JWT_SECRET_KEY)
+  memory reindex (--tenant <id> | --all)    rebuild the search index of memory records written in an older
+                                            index format (ENCRYPTION_KEY); safe to interrupt and run again
   help                                      this text
 
 Scopes: llm, memory:read, memory:write, audit:read, admin, platform:admin (comma-separated).
@@ -34,7 +37,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(USAGE);
       return 0;
     }
-    if (!['migrate', 'tenants', 'keys', 'token'].includes(command))
+    if (!['migrate', 'tenants', 'keys', 'token', 'memory'].includes(command))
       throw new UsageError(`unknown command: ${command}`);
     const config = loadConfig('cli', io.env);
     if (command === 'migrate') {
@@ -44,6 +47,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await withCliContext(config, io, (ctx) => {
       if (command === 'tenants') return tenantsCommand(ctx, args);
       if (command === 'keys') return keysCommand(ctx, args);
+      if (command === 'memory') return memoryCommand(ctx, args);
       return tokenCommand(ctx, args);
     });
     return 0;

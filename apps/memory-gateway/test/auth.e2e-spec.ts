@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ApiKeyService, type Scope, SCOPES } from '@app/auth';
+import { ApiKeyService, operatorCaller, type Scope, SCOPES } from '@app/auth';
 import { type BootedApp, bootApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import {
   AuthProbeModule,
@@ -25,7 +25,7 @@ describe(`memory gateway authentication on ${SERVICES_LABEL}`, () => {
       tenantId: dev.tenant_id,
       name: `gateway ${scopes.join(',')}`,
       scopes,
-      actor: { subject: 'test', credentialId: null, scopes: SCOPES, requestId: null, sourceIp: null },
+      actor: operatorCaller('test'),
     });
     secrets.push(key);
     return { id: record.id, key };
@@ -72,7 +72,7 @@ describe(`memory gateway authentication on ${SERVICES_LABEL}`, () => {
     await gateway.app.get(ApiKeyService).revokeKey({
       tenantId: dev.tenant_id,
       keyId: key.id,
-      actor: { subject: 'test', credentialId: null, scopes: SCOPES, requestId: null, sourceIp: null },
+      actor: operatorCaller('test'),
     });
     expectError(await probe('read', key.key), 401, 'invalid_api_key');
   });

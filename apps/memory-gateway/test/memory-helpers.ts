@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { ApiKeyService, type Scope, SCOPES, TenantService } from '@app/auth';
+import { ApiKeyService, operatorCaller, type Scope, TenantService } from '@app/auth';
 import type { BootedApp } from '@app/testing';
 
-export const ACTOR = { subject: 'test', credentialId: null, scopes: SCOPES, requestId: null, sourceIp: null };
+export const ACTOR = operatorCaller('test');
 export const MEMORY_SCOPES: Scope[] = ['memory:read', 'memory:write', 'audit:read', 'admin'];
 
 export interface TestTenant {

@@ -7,7 +7,7 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { ObservabilityModule } from '@app/observability';
 import { AdminModule } from './admin/admin.module';
-import { CompletionsModule } from './completions/completions.module';
+import { DoorsModule } from './doors/doors.module';
 import { ConsoleModule } from './console/console.module';
 
 @Module({})
@@ -30,7 +30,7 @@ export class AppModule {
         // Global: governance audits every call, and one AuditService must own the chain writer.
         { ...AuditModule.forRoot(auditOptionsFromConfig(config)), global: true },
         AdminModule,
-        CompletionsModule,
+        DoorsModule,
         ConsoleModule,
       ],
     };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { AppModule } from '../src/app.module';
-import { AdmissionService } from '../src/governance/admission.service';
+import { AdmissionService } from '../src/limits/admission.service';
 import { UsageRecorder } from '../src/usage/usage-recorder';
 import {
   adversarialCostUsd,

@@ -121,6 +121,7 @@ describe(`router chat completions through the official openai SDK (${SERVICES_LA
       object: 'model',
       created: expect.any(Number),
       owned_by: 'anthropic',
+      doors: ['chat', 'responses', 'messages'],
       deprecated: true,
       deprecation_date: '2026-02-19',
       replacement: 'claude-haiku-4-5',

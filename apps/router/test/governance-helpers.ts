@@ -1,18 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiKeyService, type Limits, TenantService } from '@app/auth';
+import { ApiKeyService, type Caller, type Limits, operatorCaller, TenantService } from '@app/auth';
 import type { BootedApp } from '@app/testing';
 
 // The fake upstreams are a test-only entry of libs/providers, deliberately not on its public surface.
 export { type FakeUpstream, startFakeUpstream } from '@app/providers/testing';
 
-export const ACTOR = {
-  subject: 'e2e',
-  credentialId: null,
-  scopes: ['platform:admin', 'admin', 'llm'] as const,
-  requestId: null,
-  sourceIp: null,
-};
+export const ACTOR: Caller = { ...operatorCaller('e2e'), scopes: ['platform:admin', 'admin', 'llm'] };
 
 /**
  * Models whose prices make budget numbers exact: `budget-model` costs $0.01 per output token

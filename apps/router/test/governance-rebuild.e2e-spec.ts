@@ -3,9 +3,9 @@ import request from 'supertest';
 import { KV_STORE, type KvStore } from '@app/cache';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { AppModule } from '../src/app.module';
-import { AdmissionService } from '../src/governance/admission.service';
-import { budgetMonth } from '../src/governance/budget-math';
-import { budgetKey } from '../src/governance/governance-keys';
+import { AdmissionService } from '../src/limits/admission.service';
+import { budgetMonth } from '../src/limits/budget-math';
+import { budgetKey } from '../src/limits/limits-keys';
 import { UsageRecorder } from '../src/usage/usage-recorder';
 import {
   type FakeUpstream,

@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { RedisKvStore } from '@app/cache';
 import { readProcessEnv } from '@app/config';
 import { usingRedis } from '@app/testing';
-import { describeGovernanceStore } from '../src/governance/governance-store.contract';
-import { governanceKeys } from '../src/governance/governance-keys';
-import { RedisGovernanceStore } from '../src/governance/redis-governance.store';
+import { describeGovernanceStore } from '../src/limits/limits-store.contract';
+import { limitsKeys } from '../src/limits/limits-keys';
+import { RedisLimitsStore } from '../src/limits/redis-limits.store';
 
 const newKv = () =>
   new RedisKvStore(readProcessEnv().REDIS_URL!, `atp-t-gov-${randomBytes(4).toString('hex')}:`);
@@ -22,14 +22,14 @@ if (usingRedis) {
     'redis (Lua)',
     () => {
       const kv = newKv();
-      return { store: new RedisGovernanceStore(kv), cleanup: () => dispose(kv) };
+      return { store: new RedisLimitsStore(kv), cleanup: () => dispose(kv) };
     },
     { movableClock: false },
   );
 
   describe('redis sliding window: buckets that left the window', () => {
     const kv = newKv();
-    const store = new RedisGovernanceStore(kv);
+    const store = new RedisLimitsStore(kv);
     afterAll(() => dispose(kv));
 
     const admitKey = (tenantId: string) =>
@@ -48,7 +48,7 @@ if (usingRedis) {
     it('subtracts expired buckets from the running sums and keeps the live ones', async () => {
       const tenantId = randomUUID();
       const now = Number((await kv.client.time())[0]);
-      const key = kv.key(governanceKeys(tenantId, 'key1', '2026-11')[2]);
+      const key = kv.key(limitsKeys(tenantId, 'key1', '2026-11').keyWindow);
       await kv.client.hset(key, {
         P: now - 70,
         [`r${now - 65}`]: 6,
@@ -71,7 +71,7 @@ if (usingRedis) {
     it('drops a window whose every bucket is older than a minute', async () => {
       const tenantId = randomUUID();
       const now = Number((await kv.client.time())[0]);
-      const key = kv.key(governanceKeys(tenantId, 'key1', '2026-11')[2]);
+      const key = kv.key(limitsKeys(tenantId, 'key1', '2026-11').keyWindow);
       await kv.client.hset(key, { P: now - 200, [`r${now - 150}`]: 8, R: 8, T: 80 });
       const r = await admitKey(tenantId);
       expect(r.status === 'admitted' && r.headers.requests?.remaining).toBe(7);

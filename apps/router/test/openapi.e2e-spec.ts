@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { bootApp, type BootedApp, createTestEnv, SERVICES_LABEL, type TestEnv } from '@app/testing';
 import { AppModule } from '../src/app.module';
-import { ModelsController } from '../src/completions/models.controller';
+import { ModelsController } from '../src/doors/models/models.controller';
 import { tenantWithKey } from './governance-helpers';
 
 interface OpenApiDoc {
@@ -55,6 +55,8 @@ describe(`router OpenAPI document (${SERVICES_LABEL})`, () => {
     const expected: [string, string][] = [
       ['/v1/chat/completions', 'post'],
       ['/v1/embeddings', 'post'],
+      ['/v1/messages', 'post'],
+      ['/v1/messages/count_tokens', 'post'],
       ['/v1/models', 'get'],
       ['/v1/usage', 'get'],
       ['/v1/admin/tenants', 'post'],
@@ -104,6 +106,36 @@ describe(`router OpenAPI document (${SERVICES_LABEL})`, () => {
     );
     expect(schemas.ChatCompletionChunk).toBeDefined();
     expect(spec.paths['/v1/chat/completions'].post.security).toEqual([{ bearer: [] }]);
+  });
+
+  it('the Messages door has named schemas, its SSE, and errors in Anthropic shape; answers match them', async () => {
+    const op = spec.paths['/v1/messages'].post;
+    expect(op.requestBody!.content['application/json'].schema.$ref).toBe(ref('MessagesRequest'));
+    expect(op.responses['200'].content!['application/json'].schema.$ref).toBe(ref('MessagesResponse'));
+    expect(op.responses['200'].content!['text/event-stream']).toBeDefined();
+    for (const status of ['400', '401', '403', '404', '429', '502'])
+      expect(op.responses[status].content!['application/json'].schema.$ref).toBe(ref('AnthropicError'));
+    expect(spec.components.schemas.MessagesRequest.required).toEqual(
+      expect.arrayContaining(['model', 'messages', 'max_tokens']),
+    );
+    const count = spec.paths['/v1/messages/count_tokens'].post;
+    expect(count.responses['200'].content!['application/json'].schema.$ref).toBe(ref('MessageTokensCount'));
+
+    const send = (path: string, body: object) =>
+      request(booted.url).post(path).set('x-api-key', key).send(body);
+    const ask = { model: 'auto', max_tokens: 20, messages: [{ role: 'user', content: 'weather?' }] };
+    expect(check('MessagesResponse', (await send('/v1/messages', ask).expect(200)).body)).toBe('');
+    const tool = { name: 'weather', input_schema: { type: 'object' } };
+    const withTool = (await send('/v1/messages', { ...ask, tools: [tool] }).expect(200)).body;
+    expect(withTool.content.some((b: { type: string }) => b.type === 'tool_use')).toBe(true);
+    expect(check('MessagesResponse', withTool)).toBe('');
+    expect(check('MessageTokensCount', (await send('/v1/messages/count_tokens', ask).expect(200)).body)).toBe(
+      '',
+    );
+    const bad = await send('/v1/messages', { model: 'auto' });
+    expect(bad.status).toBe(400);
+    expect(check('AnthropicError', bad.body)).toBe('');
+    expect(check('AnthropicError', { type: 'error', error: { type: 'nope', message: 'x' } })).not.toBe('');
   });
 
   it('GET /v1/models/{id} is documented with the Model schema when the route exists', () => {

@@ -16,7 +16,13 @@ interface StreamTrace {
   done: boolean;
 }
 
-async function streamOnce(url: string, key: string, model: string, dispatcher: Agent): Promise<StreamTrace> {
+async function streamOnce(
+  url: string,
+  key: string,
+  model: string,
+  dispatcher: Agent,
+  onFirstContent: () => void,
+): Promise<StreamTrace> {
   const res = await request(`${url}/v1/chat/completions`, {
     method: 'POST',
     dispatcher,
@@ -35,7 +41,10 @@ async function streamOnce(url: string, key: string, model: string, dispatcher: A
       else {
         const content = JSON.parse(event).choices?.[0]?.delta?.content;
         if (content) {
-          if (!trace.firstContentAt) trace.firstContentAt = Date.now();
+          if (!trace.firstContentAt) {
+            trace.firstContentAt = Date.now();
+            onFirstContent();
+          }
           trace.text += content;
         }
       }
@@ -121,14 +130,19 @@ describe(`upstream connection pool (${SERVICES_LABEL})`, () => {
 
   it('1000 concurrent streams are all open upstream at once and arrive intact', async () => {
     // Starts spread over one second, as clients arrive (and as the bench's load client does).
+    let firstContents = 0;
     const streams = Array.from({ length: STREAMS }, async (_, i) => {
       await new Promise((r) => setTimeout(r, i));
-      return streamOnce(booted.url, key, 'gpt-4o-mini', client);
+      return streamOnce(booted.url, key, 'gpt-4o-mini', client, () => firstContents++);
     });
-    // Every stream must reach the upstream while none has ended (the upstream holds them all).
+    // Every stream must reach the upstream, and every client its first token, while none has ended
+    // (the upstream holds them all). Waiting for the clients too: on a loaded machine the last
+    // first chunks can still be in flight through the router when the upstream has all 1000.
     const deadline = Date.now() + 120_000;
-    while (upstream.open < STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((upstream.open < STREAMS || firstContents < STREAMS) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(upstream.open).toBe(STREAMS);
+    expect(firstContents).toBe(STREAMS);
     const releasedAt = Date.now();
     upstream.release();
     const traces = await Promise.all(streams);

@@ -43,10 +43,11 @@ export function auditSecretList(secret: AuditOptions['auditSecret']): AuditSecre
 
 /**
  * Options from an app's config. New events are keyed by a secret derived from the key ring's
- * primary key (`kr:<kid>`), or, without a key ring (the router), from `JWT_SECRET_KEY`
- * (`jwt`). Every derivable secret verifies, so the memory gateway can verify a chain both
- * services wrote to. Rotating JWT_SECRET_KEY breaks verification of router rows keyed by the
- * old one unless the caller keeps the old secret in the list.
+ * primary key (`kr:<kid>`) — both services hold the ring since the router stores encrypted
+ * responses — or, without a key ring, from `JWT_SECRET_KEY` (`jwt`, what router rows written
+ * before that were keyed with). Every derivable secret verifies, so either service can verify a
+ * chain both wrote to. Rotating JWT_SECRET_KEY breaks verification of rows keyed by the old one
+ * unless the caller keeps the old secret in the list.
  */
 export function auditOptionsFromConfig(
   config: AppConfig,

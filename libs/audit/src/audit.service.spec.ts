@@ -282,12 +282,13 @@ describe(`AuditService on ${SERVICES_LABEL}`, () => {
     expect(await countRows(ds, 't-nest')).toBe(300);
     const verifier = new AuditService(new AuditRepository(ds), auditOptionsFromConfig(config));
     await expect(verifier.verify('t-nest')).resolves.toMatchObject({ ok: true, checked: 300 });
-    // Router rows (keyed from JWT_SECRET_KEY) verify on the gateway, which knows both secrets.
+    // Router rows verify on the gateway: the router keys them from the same key ring (it stores
+    // encrypted responses); rows it keyed from JWT_SECRET_KEY before that verify too.
     const router = loadConfig('router', testEnv.env);
     const routerAudit = new AuditService(new AuditRepository(ds), auditOptionsFromConfig(router));
     await routerAudit.record(event('t-nest', 301, { action: 'chat.completion' }));
     await routerAudit.close();
     await expect(verifier.verify('t-nest')).resolves.toMatchObject({ ok: true, checked: 301 });
-    expect((await verifier.list('t-nest', { limit: 1 })).items[0].hash_key_id).toBe('jwt');
+    expect((await verifier.list('t-nest', { limit: 1 })).items[0].hash_key_id).toBe('kr:t1');
   });
 });

@@ -2,12 +2,10 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
-  type OnModuleDestroy,
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { AtpError } from '@app/common';
+import { AtpError, BatchQueue } from '@app/common';
 import { SqliteBusyError } from '@app/database';
 import { BufferPressure, counter, histogram } from '@app/observability';
 import { ChainVerifier } from './audit-chain';
@@ -37,14 +35,14 @@ const PAGE = 500;
  * rather than up to 10 s later, when a crash would still lose them.
  */
 const MAX_BACKOFF_MS = 1_000;
-const BUSY_WAIT_MS = 2_000;
 /** Longest `record(…, { durable: true })` waits for the commit while the database is up but slow. */
 const DURABLE_WAIT_MS = 1_000;
 const RESOLVED = Promise.resolve();
 
 /**
- * The audit log: `record` enqueues (off the request's critical path), a background loop writes
- * small batches into each tenant's hash chain, shutdown flushes what is left.
+ * The audit log: `record` enqueues (off the request's critical path) into a {@link BatchQueue}
+ * that writes small batches into each tenant's hash chain, in the order they were recorded;
+ * shutdown flushes what is left.
  *
  * The queue is bounded by admission, not by waiting or dropping: at `maxQueue` events the service
  * refuses new requests with 503 (BufferPressure, checked before a request makes any event), while
@@ -52,27 +50,15 @@ const RESOLVED = Promise.resolve();
  * memory stays bounded by `maxQueue` plus the events of the requests in flight (an earlier design
  * parked callers in an unbounded list of waiters instead, which grew ~2 MB/s in an outage).
  *
- * `record(…, { durable: true })` writes at once and resolves when the event is committed (calls
- * finishing together share one transaction), at most DURABLE_WAIT_MS, at once while writes fail.
+ * `record(…, { durable: true })` starts a write after the current event-loop turn and resolves
+ * when the event is committed (calls finishing together share one transaction), at most
+ * DURABLE_WAIT_MS, at once while writes fail.
  */
 @Injectable()
-export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
-  private readonly logger = new Logger('Audit');
+export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly secrets: AuditSecret[];
-  private readonly batchSize: number;
-  private readonly maxQueue: number;
   private readonly clock: () => Date;
-  /** Queued events are `queue[queueHead…]`: the written front is dropped lazily (no O(n) shift per batch). */
-  private queue: Queued[] = [];
-  private queueHead = 0;
-  /** Events whose caller awaits their commit. */
-  private readonly commits = new Map<Queued, () => void>();
-  private draining: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private backoffMs = 0;
-  private closed = false;
-  private tickScheduled = false;
-  private retryAt = 0;
+  private readonly queue: BatchQueue<Queued>;
   private readonly events = counter({
     name: 'atp_audit_events_total',
     help: 'Audit events written to the hash chain, by action and outcome',
@@ -90,11 +76,20 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     @Optional() pressure?: BufferPressure,
   ) {
     this.secrets = auditSecretList(options.auditSecret);
-    this.batchSize = options.batchSize ?? 500;
-    this.maxQueue = options.maxQueue ?? 10_000;
     this.clock = options.clock ?? (() => new Date());
-    if (options.enabled)
-      pressure?.register({ name: 'audit_events', limit: this.maxQueue, depth: () => this.pending });
+    this.queue = new BatchQueue({
+      name: 'audit_events',
+      write: (batch, written) => this.append(batch, written),
+      maxBatch: options.batchSize ?? 500,
+      flushEveryMs: options.flushIntervalMs ?? 250,
+      limit: options.maxQueue ?? 10_000,
+      pressure: options.enabled ? pressure : undefined,
+      // Another caller's transaction holds SQLite's connection for a moment: not an outage.
+      isTransient: (err) => err instanceof SqliteBusyError,
+      maxBackoffMs: MAX_BACKOFF_MS,
+      closeTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
+      onWritten: (items) => this.observeWritten(items),
+    });
   }
 
   get enabled(): boolean {
@@ -103,12 +98,12 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   /** Events waiting to be written. */
   get pending(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.depth;
   }
 
   /** At its bound: new requests should be refused (BufferPressure does it for the HTTP apps). */
   get full(): boolean {
-    return this.pending >= this.maxQueue;
+    return this.queue.full;
   }
 
   onModuleInit(): void {
@@ -117,9 +112,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
 
   /** Starts the background writer (Nest calls this; plain users call it once). */
   start(): void {
-    if (this.timer || this.closed || !this.options.enabled) return;
-    this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs ?? 250);
-    this.timer.unref();
+    if (this.options.enabled) this.queue.start();
   }
 
   /**
@@ -131,63 +124,24 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   record(input: AuditEventInput, options?: { durable?: boolean }): Promise<void> {
     if (!this.options.enabled) return RESOLVED;
     const item = { event: toPendingEvent(input, this.clock()), enqueuedAt: performance.now() };
-    this.queue.push(item);
-    const queued = this.queue.length - this.queueHead;
-    // A failing database (backing off): the event waits in the queue, the caller does not.
-    if (options?.durable && !this.closed && Date.now() >= this.retryAt) {
-      const committed = new Promise<void>((resolve) => this.commits.set(item, resolve));
-      this.tickSoon();
-      return waitAtMost(committed, DURABLE_WAIT_MS);
-    }
-    // After close() no timer runs: write late events right away.
-    if (queued >= this.batchSize || this.closed) this.tick();
+    if (options?.durable) return this.queue.addAndWait(item, { maxWaitMs: DURABLE_WAIT_MS, soon: true });
+    this.queue.add(item);
     return RESOLVED;
   }
 
   /** Writes everything recorded so far. Rejects if the database refuses (events stay queued). */
-  async flush(): Promise<void> {
-    const busyUntil = Date.now() + BUSY_WAIT_MS;
-    while (this.pending) {
-      try {
-        await this.drain();
-      } catch (err) {
-        // SQLite: another caller's transaction holds the shared connection; it ends soon.
-        if (!(err instanceof SqliteBusyError) || Date.now() > busyUntil) throw err;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
+  flush(): Promise<void> {
+    return this.queue.flush();
   }
 
-  /** Stops the writer and flushes, retrying until `shutdownTimeoutMs`. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 5_000);
-    for (let attempt = 0; this.pending; attempt++) {
-      try {
-        await this.flush();
-      } catch (err) {
-        if (Date.now() >= deadline) {
-          this.logger.error(
-            `could not write ${this.pending} audit events before shutdown: ${(err as Error).message}`,
-          );
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1_000)));
-      }
-    }
+  /** Stops the writer and flushes, retrying until `shutdownTimeoutMs`; later events are written at once. */
+  close(): Promise<void> {
+    return this.queue.close();
   }
 
   /** Before the DataSource closes (TypeORM closes it in onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     await this.close();
-    this.releaseCommits();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 
   /** A page of the tenant's events, newest first. */
@@ -226,11 +180,6 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     }
   }
 
-  /** Alias of {@link verify}. */
-  verifyChain(tenantId: string): Promise<ChainVerification> {
-    return this.verify(tenantId);
-  }
-
   /** The tenant's events oldest first, streamed page by page (never all in memory). */
   async *exportEvents(tenantId: string, query: AuditQuery = {}): AsyncGenerator<AuditEventDto> {
     checkQuery(query);
@@ -249,103 +198,27 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   }
 
   /**
-   * A write after the current event-loop turn: the durable events of every call finishing in that
-   * turn share one commit (started at once, SQLite committed each event alone).
+   * One transaction per tenant in the batch, in the order recorded; each committed tenant is
+   * reported, so a failure of one tenant's chain retries only that tenant's events.
    */
-  private tickSoon(): void {
-    if (this.tickScheduled) return;
-    this.tickScheduled = true;
-    setImmediate(() => {
-      this.tickScheduled = false;
-      this.tick();
-    });
-  }
-
-  private tick(): void {
-    if (!this.pending || Date.now() < this.retryAt) return;
-    // A drain in progress takes what is queued now in its next batch (a group commit).
-    if (this.draining) return;
-    this.drain().then(
-      () => {
-        this.backoffMs = 0;
-      },
-      (err: unknown) => {
-        if (err instanceof SqliteBusyError) {
-          // Another caller holds SQLite's connection for a moment: retry soon for waiting callers.
-          if (this.commits.size) setTimeout(() => this.tick(), 5).unref();
-          return;
-        }
-        this.releaseCommits();
-        this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), MAX_BACKOFF_MS);
-        this.retryAt = Date.now() + this.backoffMs;
-        this.logger.warn(`audit write failed, retrying in ${this.backoffMs} ms: ${(err as Error).message}`);
-      },
-    );
-  }
-
-  private drain(): Promise<void> {
-    this.draining ??= this.drainLoop().finally(() => {
-      this.draining = null;
-    });
-    return this.draining;
-  }
-
-  private async drainLoop(): Promise<void> {
-    while (this.queue.length > this.queueHead) {
-      const batch = this.queue.slice(this.queueHead, this.queueHead + this.batchSize);
-      let writtenCount = 0;
-      let written: Set<Queued> | null = null;
-      try {
-        const groups = groupByTenant(batch);
-        for (const [tenantId, items] of groups) {
-          const rows = await this.repository.appendToChain(
-            tenantId,
-            items.map((i) => i.event),
-            this.secrets[0],
-          );
-          this.observeWritten(items, rows.length);
-          if (this.commits.size) this.committed(items);
-          writtenCount += items.length;
-          if (groups.size > 1) for (const item of items) (written ??= new Set()).add(item);
-        }
-      } finally {
-        if (writtenCount === batch.length) this.dropWritten(batch.length);
-        else if (written) this.removeWritten(batch.length, written);
-      }
+  private async append(batch: Queued[], written: (part: readonly Queued[]) => void): Promise<void> {
+    for (const [tenantId, items] of groupByTenant(batch)) {
+      await this.repository.appendToChain(
+        tenantId,
+        items.map((i) => i.event),
+        this.secrets[0],
+      );
+      written(items);
     }
   }
 
-  /** The batch at the front of the queue was written in full. */
-  private dropWritten(count: number): void {
-    this.queueHead += count;
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    } else if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
-  }
-
-  /** Some tenants of the front batch were written, others failed: keep the rest, in order. */
-  private removeWritten(batchLength: number, written: Set<Queued>): void {
-    const front = this.queue
-      .slice(this.queueHead, this.queueHead + batchLength)
-      .filter((q) => !written.has(q));
-    this.queue = front.concat(this.queue.slice(this.queueHead + batchLength));
-    this.queueHead = 0;
-  }
-
-  private observeWritten(items: Queued[], count: number): void {
+  private observeWritten(items: readonly Queued[]): void {
     const now = performance.now();
-    const n = Math.min(count, items.length);
-    if (!n) return;
     // One counter increment per label set (a label lookup costs more than the increment).
     let action = items[0].event.action;
     let outcome = items[0].event.outcome;
     let run = 0;
-    for (let i = 0; i < n; i++) {
-      const { event, enqueuedAt } = items[i];
+    for (const { event, enqueuedAt } of items) {
       if (event.action !== action || event.outcome !== outcome) {
         this.events.inc({ action, outcome }, run);
         action = event.action;
@@ -357,30 +230,6 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     }
     this.events.inc({ action, outcome }, run);
   }
-
-  private committed(items: Queued[]): void {
-    for (const item of items) {
-      const resolve = this.commits.get(item);
-      if (!resolve) continue;
-      this.commits.delete(item);
-      resolve();
-    }
-  }
-
-  /** Writes are failing: nobody waits for a commit that will not come soon (events stay queued). */
-  private releaseCommits(): void {
-    for (const resolve of this.commits.values()) resolve();
-    this.commits.clear();
-  }
-}
-
-/** `promise`, or nothing after `ms` (the caller goes on; what it waited for happens later). */
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function groupByTenant(items: Queued[]): Map<string, Queued[]> {

@@ -5,6 +5,7 @@ export const AUDIT_ACTIONS = [
   'memory.delete',
   'memory.search',
   'memory.erase',
+  'memory.reindex',
   'pii.detected',
   'pii.blocked',
   'auth.denied',
@@ -14,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'limits.updated',
   'chat.completion',
   'embeddings',
+  'responses.create',
+  'messages.create',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -7,7 +7,7 @@ import { IS_PUBLIC_KEY, REQUIRED_SCOPES_KEY } from './auth.constants';
 import { CredentialAuthenticator } from './credential-authenticator';
 import { AuthErrors } from './errors';
 import { AuthEvents } from './events/auth-events';
-import type { Principal } from './principal';
+import type { Caller } from './caller';
 import { missingScopes, type Scope } from './scopes';
 
 interface RoutePolicy {
@@ -47,20 +47,20 @@ export class AuthGuard implements CanActivate {
     const req = http.getRequest<FastifyRequest>();
     if (policy.scopes === undefined && !isApiRoute(req)) return true;
 
-    let principal: Principal;
+    let caller: Caller;
     try {
-      principal = await this.credentials.authenticate(req, http.getResponse<FastifyReply>());
+      caller = await this.credentials.authenticate(req, http.getResponse<FastifyReply>());
     } catch (err) {
       if (err instanceof AtpError) this.denied(req, err, null);
       throw err;
     }
-    const missing = missingScopes(principal.scopes, policy.scopes ?? []);
+    const missing = missingScopes(caller.scopes, policy.scopes ?? []);
     if (missing.length) {
       const err = AuthErrors.insufficientScope(missing);
-      this.denied(req, err, principal);
+      this.denied(req, err, caller);
       throw err;
     }
-    req.principal = principal;
+    req.caller = caller;
     return true;
   }
 
@@ -81,13 +81,13 @@ export class AuthGuard implements CanActivate {
     return policy;
   }
 
-  private denied(req: FastifyRequest, err: AtpError, principal: Principal | null): void {
+  private denied(req: FastifyRequest, err: AtpError, caller: Caller | null): void {
     this.events.emit({
       action: 'auth.denied',
       outcome: 'denied',
-      tenantId: principal?.tenantId ?? null,
-      actorId: principal?.subject ?? null,
-      credentialId: principal?.credentialId ?? null,
+      tenantId: caller?.tenantId ?? null,
+      actorId: caller?.subject ?? null,
+      credentialId: caller?.credentialId ?? null,
       statusCode: err.status,
       requestId: req.id ?? null,
       sourceIp: req.ip ?? null,

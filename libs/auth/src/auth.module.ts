@@ -31,7 +31,7 @@ export const AUTH_ENTITIES = [TenantEntity, ApiKeyEntity];
 /**
  * Authentication and tenancy for both services: the global {@link AuthGuard}, the three
  * credential types, tenants and API keys, and the development bootstrap. Global, so feature
- * modules use `@Scopes()`, `@Principal()` and the services without importing it.
+ * modules use `@Scopes()`, `@Caller()` and the services without importing it.
  * Needs DatabaseModule (TypeORM) and CacheModule (KV_STORE) in the app.
  */
 @Module({})

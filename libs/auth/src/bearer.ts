@@ -34,7 +34,7 @@ export function parseXApiKeyHeader(header: string | string[] | undefined): Heade
 /**
  * The request's credential: `Authorization: Bearer <credential>` or `x-api-key: <credential>`.
  * Both may be sent (some tools do) only when they carry the same credential: two different ones
- * would leave the principal ambiguous, so that is refused rather than one silently winning.
+ * would leave the caller ambiguous, so that is refused rather than one silently winning.
  */
 export function parseCredentialHeaders(headers: {
   authorization?: string | string[];

@@ -6,14 +6,14 @@ import { API_KEY_STRATEGY, OIDC_STRATEGY, PLATFORM_JWT_STRATEGY } from './auth.c
 import { OIDC_STRATEGY_TOKEN } from './auth.tokens';
 import { classifyCredential, parseCredentialHeaders } from './bearer';
 import { AuthErrors, tokenErrorFrom } from './errors';
-import type { Principal } from './principal';
+import { type Caller, callerOf, type CredentialIdentity } from './caller';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import type { OidcStrategy } from './strategies/oidc.strategy';
 import { AUTH_PASSPORT, setBearerCredential, type AppAuthenticator } from './strategies/passport-registry';
 import { PlatformJwtStrategy } from './strategies/platform-jwt.strategy';
 
 /**
- * Turns a request's credential (`Authorization: Bearer` or `x-api-key`) into a {@link Principal}: classify it (API key, platform
+ * Turns a request's credential (`Authorization: Bearer` or `x-api-key`) into a {@link Caller}: classify it (API key, platform
  * JWT, OIDC token), then run exactly one passport strategy for it on this app's AppAuthenticator.
  * Every failure is an AtpError: 401 with a stable code, or 503 when a dependency is down.
  */
@@ -29,7 +29,7 @@ export class CredentialAuthenticator {
     @Optional() @Inject(OIDC_STRATEGY_TOKEN) private readonly oidc: OidcStrategy | null,
   ) {}
 
-  async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     const header = parseCredentialHeaders(req.headers);
     if (!header.ok) throw AuthErrors.headerProblem(header.reason);
     return this.authenticateCredential(header.credential, req, reply);
@@ -39,7 +39,11 @@ export class CredentialAuthenticator {
    * Verifies a credential that did not come from a request header (the console's session cookie,
    * a key typed into the console's sign-in form) exactly as a bearer one.
    */
-  async authenticateCredential(value: string, req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  async authenticateCredential(value: string, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
+    return callerOf(await this.identify(value, req, reply), req);
+  }
+
+  private identify(value: string, req: FastifyRequest, reply: FastifyReply): Promise<CredentialIdentity> {
     const credential = classifyCredential(value);
     switch (credential.kind) {
       case 'invalid':
@@ -58,14 +62,14 @@ export class CredentialAuthenticator {
     }
   }
 
-  private run(strategy: string, req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    return new Promise<Principal>((resolve, reject) => {
+  private run(strategy: string, req: FastifyRequest, reply: FastifyReply): Promise<CredentialIdentity> {
+    return new Promise<CredentialIdentity>((resolve, reject) => {
       const middleware = this.passport.authenticate(
         strategy,
         { session: false },
         (err: unknown, user: unknown, info: unknown) => {
           if (err) reject(err);
-          else if (user) resolve(user as Principal);
+          else if (user) resolve(user as CredentialIdentity);
           else reject(info);
         },
       ) as (req: unknown, res: unknown, next: (err?: unknown) => void) => void;

@@ -10,7 +10,7 @@ export * from './decorators';
 export * from './errors';
 export * from './ids';
 export * from './limits';
-export * from './principal';
+export * from './caller';
 export * from './scopes';
 export * from './events/auth-events';
 export * from './api-keys/api-key.entity';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { KvStore } from './kv-store';
+import type { KvStore, RedisScripts } from './kv-store';
 
 interface Entry {
   value: string;
@@ -73,6 +73,10 @@ export class MemoryKvStore implements KvStore {
 
   onRecovered(): () => void {
     return () => undefined;
+  }
+
+  scripts(): RedisScripts | null {
+    return null;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis, { ReplyError, type RedisOptions } from 'ioredis';
 import { dependencyOutage } from '@app/observability';
-import { type KvStore, withTimeout } from './kv-store';
+import { type KvStore, type RedisScript, type RedisScripts, withTimeout } from './kv-store';
 import { REDIS, RedisHealth, RedisUnavailableError, within } from './redis-health';
 
 /**
@@ -31,10 +32,26 @@ export function redisOptions(): RedisOptions {
 const CONFIRM_TIMEOUT_MS = 500;
 const PROBE_EVERY_MS = 250;
 
-const INCR_WITH_TTL = `
+const INCR_WITH_TTL: RedisScript = {
+  name: 'atpIncrWithTtl',
+  keys: 1,
+  lua: `
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return v`;
+return v`,
+};
+
+const shas = new WeakMap<RedisScript, string>();
+
+/** The SHA-1 of a script's text, which EVALSHA names it by (computed once per script). */
+function scriptSha(script: RedisScript): string {
+  let sha = shas.get(script);
+  if (!sha) {
+    sha = createHash('sha1').update(script.lua).digest('hex');
+    shas.set(script, sha);
+  }
+  return sha;
+}
 
 /** Logs a dependency's errors at most once per interval, so an outage does not flood the logs. */
 export function throttledErrorLogger(
@@ -64,10 +81,11 @@ export interface RedisKvStoreOptions {
 }
 
 /**
- * The Redis {@link KvStore}. Every command goes through {@link call}: bounded by the command
- * timeout, refused at once (RedisUnavailableError) while {@link health} says Redis is down.
+ * The Redis {@link KvStore}, and its {@link RedisScripts}. Every command goes through {@link call}:
+ * bounded by the command timeout, refused at once (RedisUnavailableError) while {@link health}
+ * says Redis is down.
  */
-export class RedisKvStore implements KvStore {
+export class RedisKvStore implements KvStore, RedisScripts {
   readonly kind = 'redis' as const;
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Set<(m: string) => void>>();
@@ -76,7 +94,7 @@ export class RedisKvStore implements KvStore {
   readonly timeoutMs: number;
   readonly health: RedisHealth;
 
-  /** The raw client, for Lua scripts: use it inside {@link call}; keys must be built with {@link key}. */
+  /** The raw client, for this store's own commands (and tests): features run scripts through {@link scripts}. */
   readonly client: Redis;
 
   constructor(
@@ -102,7 +120,6 @@ export class RedisKvStore implements KvStore {
       if (!this.closing) this.health.markDown(new Error('connection to Redis lost'));
     });
     this.client.on('ready', () => this.health.connected());
-    this.client.defineCommand('atpIncrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
   }
 
   /** Resolves once connected, or after `waitMs` (a Redis that is down must not hold up start-up). */
@@ -125,6 +142,45 @@ export class RedisKvStore implements KvStore {
 
   onRecovered(listener: () => void): () => void {
     return this.health.onUp(listener);
+  }
+
+  scripts(): RedisScripts {
+    return this;
+  }
+
+  /**
+   * EVALSHA, and EVAL when Redis does not know the script (after a restart); EVAL caches it again.
+   * Plain commands rather than ioredis's defineCommand: a command defined while an auto-pipeline
+   * is open misaligns that pipeline's replies (ioredis #1931).
+   */
+  run(
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    timeoutMs?: number,
+  ): Promise<unknown> {
+    if (keys.length !== script.keys)
+      throw new Error(`Redis script ${script.name} takes ${script.keys} keys, not ${keys.length}`);
+    const sha = scriptSha(script);
+    const argv = [...keys.map((k) => this.prefix + k), ...args];
+    return this.call(async (c) => {
+      try {
+        return await c.evalsha(sha, script.keys, ...argv);
+      } catch (err) {
+        if (!(err instanceof ReplyError) || !(err as Error).message.startsWith('NOSCRIPT')) throw err;
+        return c.eval(script.lua, script.keys, ...argv);
+      }
+    }, timeoutMs);
+  }
+
+  async deleteByPrefix(prefix: string, timeoutMs = 2_000): Promise<void> {
+    const pattern = `${this.key(prefix)}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.call((c) => c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000), timeoutMs);
+      if (keys.length) await this.call((c) => c.del(...keys), timeoutMs);
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   /**
@@ -193,10 +249,7 @@ export class RedisKvStore implements KvStore {
   }
 
   async incrBy(key: string, by: number, ttlMs = 0): Promise<number> {
-    type WithIncr = Redis & { atpIncrWithTtl(k: string, by: number, ttl: number): Promise<number> };
-    return Number(
-      await this.call((c) => (c as WithIncr).atpIncrWithTtl(this.key(key), by, Math.round(ttlMs))),
-    );
+    return Number(await this.run(INCR_WITH_TTL, [key], [by, Math.round(ttlMs)]));
   }
 
   async publish(channel: string, message: string): Promise<void> {

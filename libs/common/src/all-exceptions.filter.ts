@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { FastifyReply } from 'fastify';
 import { dependencyOutage } from '@app/observability';
 import { mapError } from './error-mapping';
+import type { ErrorEnvelope, ErrorRouteConfig } from './errors';
 
 /** One global filter: every error leaves as the CONTRACT §4 envelope. */
 @Catch()
@@ -17,10 +18,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
+/** Sends an error envelope, in the route's own shape when it renders errors (ErrorRouteConfig). */
 export function sendError(
   reply: FastifyReply,
   status: number,
-  body: unknown,
+  body: ErrorEnvelope,
   headers: Record<string, string> = {},
 ): void {
   if (reply.sent || reply.raw.headersSent) {
@@ -29,5 +31,9 @@ export function sendError(
     return;
   }
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
-  reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  const render = (reply.request.routeOptions?.config as ErrorRouteConfig | undefined)?.renderError;
+  reply
+    .status(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(render ? render(status, body) : body);
 }

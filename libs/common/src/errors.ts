@@ -18,6 +18,19 @@ export interface ErrorEnvelope {
   error: { message: string; type: ErrorType; code: string | null; param: string | null };
 }
 
+/**
+ * Renders the envelope in another wire shape. A door whose clients expect their vendor's error
+ * shape (the Anthropic Messages API) sets one as `renderError` in its routes' Fastify config
+ * (`@RouteConfig`); every error answered on those routes — the guard's 401/403, a body that does
+ * not parse, a refusal, an upstream failure — then leaves in that shape, headers unchanged.
+ */
+export type ErrorRenderer = (status: number, envelope: ErrorEnvelope) => unknown;
+
+/** The Fastify route config key of a route's ErrorRenderer. */
+export interface ErrorRouteConfig {
+  renderError?: ErrorRenderer;
+}
+
 const TYPE_BY_STATUS: Record<number, ErrorType> = {
   400: 'invalid_request_error',
   401: 'authentication_error',

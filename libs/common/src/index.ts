@@ -8,3 +8,5 @@ export * from './json-depth';
 export * from './uuid-v7';
 export * from './shutdown-notice';
 export * from './dependency-errors';
+export * from './batch-scheduler';
+export * from './batch-queue';

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
   it('development with nothing set: embedded SQLite, in-process cache, generated secrets (0600, reused)', () => {
     const c = loadConfig('memory-gateway', { ATP_DATA_DIR: dir });
     expect(c.production).toBe(false);
-    expect(c.database).toEqual({ type: 'sqlite', path: join(dir, 'atp.sqlite') });
+    expect(c.database).toEqual({ type: 'sqlite', path: join(dir, 'atp.sqlite'), synchronous: 'normal' });
     expect(c.redis).toBeNull();
     expect(c.env.PORT).toBe(8000);
     expect(c.embedded).toEqual(
@@ -39,6 +39,8 @@ describe('loadConfig', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const again = loadConfig('router', { ATP_DATA_DIR: dir });
     expect(again.jwtSecret).toBe(c.jwtSecret);
+    // One generated key ring for both: the router's stored responses use the gateway's data keys.
+    expect(again.encryptionKeys[0].key.equals(c.encryptionKeys[0].key)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8')).jwtSecret).toBe(c.jwtSecret);
   });
 
@@ -57,9 +59,15 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u:p@db:5432/atp',
       REDIS_URL: 'redis://r:6379',
       JWT_SECRET_KEY: 'x'.repeat(32),
+      ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     };
     expect(problemsOf(() => loadConfig('router', base))).toEqual([
       expect.stringMatching(/provider credential/),
+    ]);
+    // Stored responses are encrypted with the tenants' data keys: the router needs the ring too.
+    const { ENCRYPTION_KEY: _key, ...withoutKey } = base;
+    expect(problemsOf(() => loadConfig('router', { ...withoutKey, OPENAI_API_KEY: 'sk-1' }))).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEY is required in production/),
     ]);
     expect(loadConfig('router', { ...base, OPENAI_API_KEY: 'sk-1' }).database.type).toBe('postgres');
     expect(loadConfig('router', { ...base, ATP_ALLOW_EMBEDDED: 'true' }).production).toBe(true);
@@ -92,6 +100,15 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('ATP_SQLITE_SYNCHRONOUS: normal by default, full on request (any case), nothing else', () => {
+    const db = (env: Record<string, string>) => loadConfig('router', { ATP_DATA_DIR: dir, ...env }).database;
+    expect(db({})).toMatchObject({ type: 'sqlite', synchronous: 'normal' });
+    expect(db({ ATP_SQLITE_SYNCHRONOUS: 'FULL' })).toMatchObject({ type: 'sqlite', synchronous: 'full' });
+    expect(problemsOf(() => db({ ATP_SQLITE_SYNCHRONOUS: 'off' }))).toEqual([
+      expect.stringMatching(/^ATP_SQLITE_SYNCHRONOUS must be normal or full/),
+    ]);
+  });
+
   it('ATP_ALLOW_EMBEDDED=true lets production run on the embedded defaults', () => {
     const c = loadConfig('router', {
       NODE_ENV: 'production',
@@ -110,6 +127,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u:p@db:5432/atp',
       REDIS_URL: 'redis://r:6379',
       JWT_SECRET_KEY: 'z'.repeat(32),
+      ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 2).toString('base64')}`,
       OPENAI_API_KEY: 'sk-1',
     };
     loadConfig('router', prod);

@@ -15,7 +15,8 @@ const schemas = {
 
 export type EnvFor<A extends AppName> = z.infer<(typeof schemas)[A]>;
 
-export type DatabaseConfig = { type: 'postgres'; url: string } | { type: 'sqlite'; path: string };
+export type DatabaseConfig =
+  { type: 'postgres'; url: string } | { type: 'sqlite'; path: string; synchronous: 'normal' | 'full' };
 export interface RedisConfig {
   url: string;
   prefix: string;
@@ -35,7 +36,10 @@ export interface AppConfig<A extends AppName = AppName> {
   jwtSecret: string;
   /** Names of embedded defaults in use (for the start-up banner and /ready detail). */
   embedded: string[];
-  /** The ENCRYPTION_KEY key ring (memory gateway and CLI); the first entry is primary. */
+  /**
+   * The ENCRYPTION_KEY key ring (memory gateway, router for stored responses, CLI); the first
+   * entry is primary.
+   */
   encryptionKeys: KeyRingEntry[];
 }
 
@@ -105,16 +109,15 @@ export function loadConfig<A extends AppName>(
 
   let encryptionKeys: KeyRingEntry[] = [];
   const rawEncryptionKey = (env as { ENCRYPTION_KEY?: string }).ENCRYPTION_KEY;
-  if (app !== 'router') {
-    if (rawEncryptionKey) {
-      try {
-        encryptionKeys = parseKeyRing(rawEncryptionKey);
-      } catch (err) {
-        problems.push(`ENCRYPTION_KEY ${(err as Error).message}`);
-      }
-    } else if (app === 'memory-gateway' && !embeddedAllowed) {
-      problems.push('ENCRYPTION_KEY is required in production (base64 32-byte key or kid:base64 key ring)');
+  if (rawEncryptionKey) {
+    try {
+      encryptionKeys = parseKeyRing(rawEncryptionKey);
+    } catch (err) {
+      problems.push(`ENCRYPTION_KEY ${(err as Error).message}`);
     }
+  } else if (needsServices && !embeddedAllowed) {
+    // The gateway encrypts memory with it, the router stored responses (same tenant data keys).
+    problems.push('ENCRYPTION_KEY is required in production (base64 32-byte key or kid:base64 key ring)');
   }
   if (app === 'router' && !embeddedAllowed) {
     const r = env as EnvFor<'router'>;
@@ -133,15 +136,14 @@ export function loadConfig<A extends AppName>(
 
   const dataDir = resolve(env.ATP_DATA_DIR ?? '.atp');
   let jwtSecret = env.JWT_SECRET_KEY ?? '';
-  const needsEncryptionKey = app !== 'router';
   // Generated secrets are a development convenience: production never writes them to disk.
-  if (embeddedAllowed && (!jwtSecret || (needsEncryptionKey && !encryptionKeys.length))) {
+  if (embeddedAllowed && (!jwtSecret || !encryptionKeys.length)) {
     const dev = devSecrets(dataDir);
     if (!jwtSecret) {
       jwtSecret = dev.jwtSecret;
       embedded.push('generated JWT secret');
     }
-    if (!encryptionKeys.length && needsEncryptionKey) {
+    if (!encryptionKeys.length) {
       encryptionKeys = parseKeyRing(dev.encryptionKey);
       embedded.push('generated encryption key');
     }
@@ -154,7 +156,7 @@ export function loadConfig<A extends AppName>(
     dataDir,
     database: env.DATABASE_URL
       ? { type: 'postgres', url: env.DATABASE_URL }
-      : { type: 'sqlite', path: join(dataDir, 'atp.sqlite') },
+      : { type: 'sqlite', path: join(dataDir, 'atp.sqlite'), synchronous: env.ATP_SQLITE_SYNCHRONOUS },
     redis: env.REDIS_URL
       ? { url: env.REDIS_URL, prefix: env.REDIS_KEY_PREFIX, timeoutMs: env.ATP_REDIS_TIMEOUT_MS }
       : null,

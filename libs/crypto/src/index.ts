@@ -6,3 +6,6 @@ export * from './derived-keys';
 export * from './blind-index';
 export * from './data-key-store';
 export * from './tenant-crypto';
+export * from './data-key.repository';
+export * from './erasure-listener';
+export * from './tenant-crypto.module';

@@ -19,25 +19,16 @@ export function columnTypes(qr: QueryRunner) {
 }
 
 /**
- * TypeORM's SQLite form of a Date column: UTC `YYYY-MM-DD HH:MM:SS.mmm`. For writers that bypass
- * TypeORM's insert builder on SQLite (audit events, usage rows).
+ * TypeORM's SQLite form of a Date column: UTC `YYYY-MM-DD HH:MM:SS.mmm`. SqlRunner binds Date
+ * parameters on SQLite this way, so hand-written SQL reads and writes what TypeORM does.
  */
 export function sqliteDatetime(d: Date): string {
-  // Rows written together mostly share their millisecond: format each millisecond once.
-  const ms = d.getTime();
-  if (ms === lastMs) return lastText;
-  const iso = d.toISOString(); // throws for an invalid date, as before
+  const iso = d.toISOString(); // throws for an invalid date, as TypeORM does
   // `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0–9999; TypeORM's own padding for the rest.
+  if (iso.length === 24) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   const pad = (v: number, width = 2) => `${'0'.repeat(width)}${v}`.slice(-width);
-  const text =
-    iso.length === 24
-      ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
-      : `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-        `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
-  lastMs = ms;
-  lastText = text;
-  return text;
+  return (
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
+  );
 }
-
-let lastMs = NaN;
-let lastText = '';

@@ -9,9 +9,9 @@ describe('loadProviderCredentials', () => {
   it('no env, no file → nothing configured, default base URLs', () => {
     const c = loadProviderCredentials({ env: {} });
     expect(c.configured).toEqual([]);
-    expect(c.openai).toEqual({ baseUrl: 'https://api.openai.com/v1' });
-    expect(c.anthropic.baseUrl).toBe('https://api.anthropic.com');
-    expect(c.google.baseUrl).toBe('https://generativelanguage.googleapis.com');
+    expect(c.vendors.openai).toEqual({ baseUrl: 'https://api.openai.com/v1' });
+    expect(c.vendors.anthropic.baseUrl).toBe('https://api.anthropic.com');
+    expect(c.vendors.google.baseUrl).toBe('https://generativelanguage.googleapis.com');
   });
 
   it('reads env keys and base URLs (trailing slash dropped)', () => {
@@ -24,8 +24,12 @@ describe('loadProviderCredentials', () => {
       },
     });
     expect(c.configured).toEqual(['openai', 'google']);
-    expect(c.openai).toEqual({ apiKey: 'sk-env', baseUrl: 'http://127.0.0.1:9/v1', keySource: 'env' });
-    expect(c.anthropic.apiKey).toBeUndefined();
+    expect(c.vendors.openai).toEqual({
+      apiKey: 'sk-env',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      keySource: 'env',
+    });
+    expect(c.vendors.anthropic.apiKey).toBeUndefined();
   });
 
   it('merges the PROVIDER_KEYS_FILE (snake_case or env-var names); explicit env wins', () => {
@@ -42,15 +46,19 @@ describe('loadProviderCredentials', () => {
       readFile,
     });
     expect(c.configured).toEqual(['openai', 'anthropic', 'google']);
-    expect(c.openai).toMatchObject({ apiKey: 'sk-env', keySource: 'env' });
-    expect(c.anthropic).toEqual({ apiKey: 'ant-file', baseUrl: 'http://proxy.local', keySource: 'file' });
-    expect(c.google).toMatchObject({ apiKey: 'g-file', keySource: 'file' });
+    expect(c.vendors.openai).toMatchObject({ apiKey: 'sk-env', keySource: 'env' });
+    expect(c.vendors.anthropic).toEqual({
+      apiKey: 'ant-file',
+      baseUrl: 'http://proxy.local',
+      keySource: 'file',
+    });
+    expect(c.vendors.google).toMatchObject({ apiKey: 'g-file', keySource: 'file' });
   });
 
   it('`file` overrides PROVIDER_KEYS_FILE', () => {
     const readFile = files({ '/b.json': '{"openai_api_key":"sk-b"}' });
     const c = loadProviderCredentials({ env: { PROVIDER_KEYS_FILE: '/a.json' }, file: '/b.json', readFile });
-    expect(c.openai.apiKey).toBe('sk-b');
+    expect(c.vendors.openai.apiKey).toBe('sk-b');
   });
 
   it.each([

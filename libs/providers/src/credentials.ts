@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-
-export type VendorId = 'openai' | 'anthropic' | 'google';
+import type { CredentialEnvNames, ProviderDefinition } from './provider-definition';
+import { PROVIDERS } from './providers';
 
 export interface VendorCredential {
   apiKey?: string;
@@ -11,24 +11,11 @@ export interface VendorCredential {
 }
 
 export interface ProviderCredentials {
-  openai: VendorCredential;
-  anthropic: VendorCredential;
-  google: VendorCredential;
-  /** Vendors that have a key, in this order: openai, anthropic, google. */
-  configured: VendorId[];
+  /** Each keyed provider's credential by provider id (`apiKey` absent when none is set). */
+  vendors: Record<string, VendorCredential>;
+  /** Providers that have a key, in PROVIDERS order (openai, anthropic, google). */
+  configured: string[];
 }
-
-export const DEFAULT_BASE_URLS: Record<VendorId, string> = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-  google: 'https://generativelanguage.googleapis.com',
-};
-
-const NAMES: Record<VendorId, { key: string; baseUrl: string }> = {
-  openai: { key: 'OPENAI_API_KEY', baseUrl: 'OPENAI_BASE_URL' },
-  anthropic: { key: 'ANTHROPIC_API_KEY', baseUrl: 'ANTHROPIC_BASE_URL' },
-  google: { key: 'GOOGLE_AI_API_KEY', baseUrl: 'GOOGLE_AI_BASE_URL' },
-};
 
 /** A provider keys file that cannot be used. The message names the file, never its content. */
 export class ProviderCredentialsError extends Error {
@@ -42,6 +29,8 @@ export interface LoadCredentialsOptions {
   file?: string;
   /** Injected for tests; defaults to fs.readFileSync(path, 'utf8'). */
   readFile?: (path: string) => string;
+  /** Whose credentials to read (default PROVIDERS; providers without credentials are skipped). */
+  providers?: readonly ProviderDefinition[];
 }
 
 function readKeysFile(path: string, readFile: (path: string) => string): Record<string, string> {
@@ -73,27 +62,28 @@ function nonEmpty(v: string | undefined): string | undefined {
 
 /**
  * Provider keys and base URLs from the environment merged with the mounted JSON keys file
- * (`PROVIDER_KEYS_FILE`, keys `openai_api_key`, `anthropic_api_key`, `google_ai_api_key`,
- * `*_base_url`, or the env-var names). Precedence: an explicitly set (non-empty) env var wins
- * over the file, so an operator can override one key without editing the secret.
+ * (`PROVIDER_KEYS_FILE`). The names are each provider's declared env vars (`OPENAI_API_KEY`,
+ * `OPENAI_BASE_URL`, …); the file takes them in any case (`openai_api_key`). Precedence: an
+ * explicitly set (non-empty) env var wins over the file, so an operator can override one key
+ * without editing the secret.
  */
 export function loadProviderCredentials(opts: LoadCredentialsOptions): ProviderCredentials {
   const path = nonEmpty(opts.file) ?? nonEmpty(opts.env.PROVIDER_KEYS_FILE);
   const file = path ? readKeysFile(path, opts.readFile ?? ((p) => readFileSync(p, 'utf8'))) : {};
-  const vendor = (id: VendorId): VendorCredential => {
-    const names = NAMES[id];
-    const envKey = nonEmpty(opts.env[names.key]);
-    const fileKey = nonEmpty(file[names.key.toLowerCase()]);
+  const read = (names: CredentialEnvNames): VendorCredential => {
+    const envKey = nonEmpty(opts.env[names.apiKey]);
+    const fileKey = nonEmpty(file[names.apiKey.toLowerCase()]);
     const baseUrl =
       nonEmpty(opts.env[names.baseUrl]) ??
       nonEmpty(file[names.baseUrl.toLowerCase()]) ??
-      DEFAULT_BASE_URLS[id];
+      names.defaultBaseUrl;
     const cred: VendorCredential = { baseUrl: baseUrl.replace(/\/+$/, '') };
     if (envKey) Object.assign(cred, { apiKey: envKey, keySource: 'env' });
     else if (fileKey) Object.assign(cred, { apiKey: fileKey, keySource: 'file' });
     return cred;
   };
-  const creds = { openai: vendor('openai'), anthropic: vendor('anthropic'), google: vendor('google') };
-  const configured = (Object.keys(NAMES) as VendorId[]).filter((id) => creds[id].apiKey);
-  return { ...creds, configured };
+  const vendors: Record<string, VendorCredential> = {};
+  for (const p of opts.providers ?? PROVIDERS) if (p.credentials) vendors[p.id] = read(p.credentials);
+  const configured = Object.keys(vendors).filter((id) => vendors[id].apiKey);
+  return { vendors, configured };
 }

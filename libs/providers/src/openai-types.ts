@@ -6,10 +6,27 @@ import { z } from 'zod';
  * fields are stripped); responses are plain interfaces the adapters build.
  */
 
-const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() });
+/**
+ * Gateway extensions (not OpenAI's): fields the Anthropic Messages door carries so that a Claude
+ * model receives everything its client sent. Only the Anthropic mapper sends them on; the other
+ * mappers drop what their vendor cannot take. They are all optional.
+ * - `cache_control`: an Anthropic prompt-cache breakpoint on a text or image part, a tool call, a
+ *   tool result, a tool, or the whole request.
+ * - `thinking_blocks` on assistant messages: extended-thinking blocks (with their signatures)
+ *   returned by an earlier turn, which Anthropic wants back unchanged in tool-use loops.
+ * - `thinking` and `top_k` on the request; `is_error` and image parts on tool results.
+ */
+export const CacheControlSchema = z.object({
+  type: z.literal('ephemeral'),
+  ttl: z.enum(['5m', '1h']).optional(),
+});
+const cache_control = CacheControlSchema.nullish();
+
+const TextPartSchema = z.object({ type: z.literal('text'), text: z.string(), cache_control });
 const ImagePartSchema = z.object({
   type: z.literal('image_url'),
   image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
+  cache_control,
 });
 const ContentPartSchema = z.discriminatedUnion('type', [TextPartSchema, ImagePartSchema]);
 
@@ -17,7 +34,24 @@ export const ToolCallSchema = z.object({
   id: z.string(),
   type: z.literal('function'),
   function: z.object({ name: z.string(), arguments: z.string() }),
+  cache_control,
 });
+
+export const ThinkingBlockSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() }),
+  z.object({ type: z.literal('redacted_thinking'), data: z.string() }),
+]);
+
+/** Anthropic's extended-thinking configuration (a gateway extension; only Claude models get it). */
+export const ThinkingConfigSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('enabled'),
+    budget_tokens: z.number().int().positive(),
+    display: z.enum(['summarized', 'omitted']).nullish(),
+  }),
+  z.object({ type: z.literal('adaptive'), display: z.enum(['summarized', 'omitted']).nullish() }),
+  z.object({ type: z.literal('disabled') }),
+]);
 
 const TextContentSchema = z.union([z.string(), z.array(TextPartSchema)]);
 const name = z.string().optional();
@@ -31,9 +65,17 @@ export const ChatMessageSchema = z.discriminatedUnion('role', [
     content: TextContentSchema.nullish(),
     tool_calls: z.array(ToolCallSchema).nullish(),
     refusal: z.string().nullish(),
+    thinking_blocks: z.array(ThinkingBlockSchema).nullish(),
     name,
   }),
-  z.object({ role: z.literal('tool'), content: TextContentSchema, tool_call_id: z.string() }),
+  z.object({
+    role: z.literal('tool'),
+    // Image parts are an extension (Anthropic tool results may hold images).
+    content: z.union([z.string(), z.array(ContentPartSchema)]),
+    tool_call_id: z.string(),
+    is_error: z.boolean().nullish(),
+    cache_control,
+  }),
 ]);
 
 export const FunctionToolSchema = z.object({
@@ -44,6 +86,7 @@ export const FunctionToolSchema = z.object({
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullish(),
   }),
+  cache_control,
 });
 
 export const ToolChoiceSchema = z.union([
@@ -87,6 +130,9 @@ export const ChatRequestSchema = z.object({
   n: z.number().int().min(1).max(MAX_CHOICES).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  thinking: ThinkingConfigSchema.nullish(),
+  cache_control,
 });
 
 export const EmbeddingRequestSchema = z.object({
@@ -110,6 +156,9 @@ export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 export type FunctionTool = z.infer<typeof FunctionToolSchema>;
 export type ToolChoice = z.infer<typeof ToolChoiceSchema>;
 export type ResponseFormat = z.infer<typeof ResponseFormatSchema>;
+export type CacheControl = z.infer<typeof CacheControlSchema>;
+export type ThinkingBlock = z.infer<typeof ThinkingBlockSchema>;
+export type ThinkingConfig = z.infer<typeof ThinkingConfigSchema>;
 /** POST /v1/chat/completions body. */
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 /** POST /v1/embeddings body. */
@@ -119,7 +168,10 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 /**
  * OpenAI usage. `estimated: true` (a gateway extension) marks counts the adapter computed
- * itself (≈ chars/4) because the vendor reported none.
+ * itself (≈ chars/4) because the vendor reported none. `prompt_tokens` counts every prompt token:
+ * `prompt_tokens_details.cached_tokens` of them were prompt-cache reads and (an extension, from
+ * Anthropic) `cache_creation_input_tokens` were written to the prompt cache; each is priced at
+ * its own rate.
  */
 export interface Usage {
   prompt_tokens: number;
@@ -127,6 +179,7 @@ export interface Usage {
   total_tokens: number;
   prompt_tokens_details?: { cached_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
+  cache_creation_input_tokens?: number;
   estimated?: boolean;
 }
 
@@ -135,6 +188,8 @@ export interface AssistantResponseMessage {
   content: string | null;
   tool_calls?: ToolCall[];
   refusal?: string | null;
+  /** Extension: the model's thinking blocks (Anthropic), in order, before the text. */
+  thinking_blocks?: ThinkingBlock[];
 }
 
 /** `chat.completion` object. */
@@ -156,11 +211,25 @@ export interface ToolCallDelta {
   function?: { name?: string; arguments?: string };
 }
 
+/**
+ * A thinking-block fragment inside a streamed delta (extension): `index` numbers the response's
+ * thinking blocks; the first fragment of a block carries `type`, then `thinking` text arrives in
+ * pieces and the `signature` last (a redacted block arrives whole, as `data`).
+ */
+export interface ThinkingDelta {
+  index: number;
+  type?: 'thinking' | 'redacted_thinking';
+  thinking?: string;
+  signature?: string;
+  data?: string;
+}
+
 export interface ChunkDelta {
   role?: 'assistant';
   content?: string | null;
   tool_calls?: ToolCallDelta[];
   refusal?: string | null;
+  thinking_blocks?: ThinkingDelta[];
 }
 
 /** `chat.completion.chunk` object. The final chunk has `choices: []` and carries `usage`. */

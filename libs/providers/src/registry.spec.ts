@@ -26,7 +26,7 @@ describe('createProviderRegistry', () => {
     expect(r.getAdapter('anthropic')).toBeInstanceOf(AnthropicAdapter);
     expect(r.getAdapter('google')).toBeInstanceOf(GoogleAdapter);
     expect(r.getAdapter('ollama').id).toBe('ollama');
-    expect(r.findAdapter('mock')).toBeUndefined();
+    expect(r.has('mock')).toBe(false);
     expect(() => r.getAdapter('mock')).toThrow(/not configured/);
     await r.close();
   });

@@ -1,33 +1,21 @@
 import type { GateStats } from './connection-gate';
-import { AnthropicAdapter } from './anthropic/anthropic.adapter';
 import type { ProviderCredentials } from './credentials';
-import { GoogleAdapter } from './google/google.adapter';
 import type { LlmAdapter, PoolOptions } from './llm-adapter';
-import { MockAdapter, type MockAdapterOptions } from './mock/mock.adapter';
-import { OpenAiAdapter } from './openai/openai.adapter';
+import { openAiCompatibleAdapter, type OpenAiCompatibleConfig } from './openai';
+import type { ProviderDefinition } from './provider-definition';
+import { PROVIDERS } from './providers';
 
-/** An openai-compatible upstream (Ollama, vLLM, LM Studio, Groq…), registered under its own id. */
-export interface OpenAiCompatibleConfig {
-  id: string;
-  /** Base URL up to and including the version segment, e.g. `http://127.0.0.1:11434/v1`. */
-  baseUrl: string;
-  apiKey?: string;
-  /** Send `stream_options.include_usage` (default true). */
-  streamUsage?: boolean;
-  headers?: Record<string, string>;
-}
+export type { OpenAiCompatibleConfig } from './openai';
 
 export interface ProviderRegistryConfig {
   credentials: ProviderCredentials;
   openaiCompatible?: OpenAiCompatibleConfig[];
-  /** Register `mock` even when keys are set (it is always registered when none is). */
+  /** Register the keyless providers (`mock`) even when keys are set (they always are when none is). */
   enableMock?: boolean;
-  mock?: MockAdapterOptions;
   pool?: PoolOptions;
-  anthropicDefaultMaxTokens?: number;
+  /** The provider definitions to build from (default PROVIDERS). */
+  providers?: readonly ProviderDefinition[];
 }
-
-const RESERVED = new Set(['openai', 'anthropic', 'google', 'mock']);
 
 /** The configured provider ids, as routing reads them. */
 export type ProviderIds = Pick<ReadonlySet<string>, 'has' | 'size'>;
@@ -43,10 +31,6 @@ export class ProviderRegistry {
   register(adapter: LlmAdapter): void {
     if (this.adapters.has(adapter.id)) throw new Error(`provider id "${adapter.id}" is registered twice`);
     this.adapters.set(adapter.id, adapter);
-  }
-
-  findAdapter(id: string): LlmAdapter | undefined {
-    return this.adapters.get(id);
   }
 
   getAdapter(id: string): LlmAdapter {
@@ -84,30 +68,30 @@ export class ProviderRegistry {
 }
 
 /**
- * Builds the adapters that have credentials. With no vendor key and no openai-compatible
- * upstream, `mock` is the embedded default.
+ * Builds an adapter for every provider whose key is configured, then the openai-compatible
+ * upstreams under their own ids. With none of those, the keyless providers (`mock`) are the
+ * embedded default.
  */
 export function createProviderRegistry(config: ProviderRegistryConfig): ProviderRegistry {
-  const { credentials: c, pool } = config;
+  const { credentials, pool } = config;
+  const providers = config.providers ?? PROVIDERS;
   const registry = new ProviderRegistry();
-  if (c.openai.apiKey)
-    registry.register(new OpenAiAdapter({ baseUrl: c.openai.baseUrl, apiKey: c.openai.apiKey, pool }));
-  if (c.anthropic.apiKey) {
-    registry.register(
-      new AnthropicAdapter({
-        baseUrl: c.anthropic.baseUrl,
-        apiKey: c.anthropic.apiKey,
-        defaultMaxTokens: config.anthropicDefaultMaxTokens,
-        pool,
-      }),
-    );
+  const add = (p: ProviderDefinition, adapter: LlmAdapter) => {
+    if (adapter.id !== p.id) throw new Error(`provider "${p.id}" built an adapter with id "${adapter.id}"`);
+    registry.register(adapter);
+  };
+  for (const p of providers) {
+    const cred = p.credentials ? credentials.vendors[p.id] : undefined;
+    if (p.credentials && cred?.apiKey)
+      add(p, p.createAdapter({ apiKey: cred.apiKey, baseUrl: cred.baseUrl, pool }));
   }
-  if (c.google.apiKey)
-    registry.register(new GoogleAdapter({ baseUrl: c.google.baseUrl, apiKey: c.google.apiKey, pool }));
+  const reserved = new Set(providers.map((p) => p.id));
   for (const compat of config.openaiCompatible ?? []) {
-    if (RESERVED.has(compat.id)) throw new Error(`openai-compatible provider id "${compat.id}" is reserved`);
-    registry.register(new OpenAiAdapter({ ...compat, pool }));
+    if (reserved.has(compat.id)) throw new Error(`openai-compatible provider id "${compat.id}" is reserved`);
+    registry.register(openAiCompatibleAdapter(compat, pool));
   }
-  if (config.enableMock || registry.ids().length === 0) registry.register(new MockAdapter(config.mock));
+  if (config.enableMock || registry.size === 0) {
+    for (const p of providers) if (!p.credentials) add(p, p.createAdapter({ pool }));
+  }
   return registry;
 }

@@ -16,6 +16,9 @@ function messageText(m: ChatMessage): string {
   if (m.role === 'assistant' && m.tool_calls) {
     for (const call of m.tool_calls) text += call.function.name + call.function.arguments;
   }
+  if (m.role === 'assistant' && m.thinking_blocks) {
+    for (const t of m.thinking_blocks) text += t.type === 'thinking' ? t.thinking : '';
+  }
   return text;
 }
 

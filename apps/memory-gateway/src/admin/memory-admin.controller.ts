@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '@app/auth';
-import { type Caller, CurrentCaller } from '../memories/caller';
+import { type Caller, CurrentCaller, Scopes } from '@app/auth';
 import { NamespaceSettingsDto } from '../memories/memory.dto';
 import { type ErasureResult, MemoryErasureService } from '../memories/memory-erasure.service';
 import { type NamespaceSettings, NamespaceSettingsService } from '../memories/namespace-settings.service';

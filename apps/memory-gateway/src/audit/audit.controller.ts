@@ -3,7 +3,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type AuditPage, AuditService, type ChainVerification } from '@app/audit';
-import { Principal, Scopes } from '@app/auth';
+import { type Caller, CurrentCaller, Scopes } from '@app/auth';
 import { AuditQueryDto, toAuditQuery } from './audit-query.dto';
 
 @ApiTags('audit')
@@ -14,30 +14,30 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: "The tenant's audit events, newest first" })
-  async list(@Principal() principal: Principal, @Query() query: AuditQueryDto): Promise<AuditPage> {
+  async list(@CurrentCaller() caller: Caller, @Query() query: AuditQueryDto): Promise<AuditPage> {
     const q = toAuditQuery(query);
     // Show the caller its own recent events: write what is queued first.
     await this.audit.flush().catch(() => undefined);
-    return this.audit.list(principal.tenantId, q);
+    return this.audit.list(caller.tenantId, q);
   }
 
   @Get('verify')
   @ApiOperation({ summary: "Walks the tenant's hash chain and reports the first broken link" })
-  async verify(@Principal() principal: Principal): Promise<ChainVerification> {
+  async verify(@CurrentCaller() caller: Caller): Promise<ChainVerification> {
     await this.audit.flush().catch(() => undefined);
-    return this.audit.verify(principal.tenantId);
+    return this.audit.verify(caller.tenantId);
   }
 
   @Get('export')
   @ApiOperation({ summary: "The tenant's audit events as NDJSON, oldest first, streamed" })
   async export(
-    @Principal() principal: Principal,
+    @CurrentCaller() caller: Caller,
     @Query() query: AuditQueryDto,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const q = toAuditQuery(query);
     await this.audit.flush().catch(() => undefined);
-    const lines = this.audit.export(principal.tenantId, { ...q, limit: undefined, cursor: undefined });
+    const lines = this.audit.export(caller.tenantId, { ...q, limit: undefined, cursor: undefined });
     // Validate before the headers go out, so a bad filter is still a 400 envelope.
     const first = await lines.next();
     const stream = Readable.from(

@@ -1,8 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { KeyRingEntry } from '@app/config';
-import { KeyRingError, rewrapDataKey } from '@app/crypto';
-import { SqlRunner } from '../database/sql-runner';
-import { DataKeyRepository } from './data-key.repository';
+import { DataKeyRepository, KeyRingError, rewrapDataKey } from '@app/crypto';
+import { SqlRunner } from '@app/database';
 
 export interface RotateKekResult {
   /** Data keys read and authenticated. */

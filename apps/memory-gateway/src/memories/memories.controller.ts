@@ -13,8 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Scopes } from '@app/auth';
-import { type Caller, CurrentCaller } from './caller';
+import { type Caller, CurrentCaller, Scopes } from '@app/auth';
 import { MemoriesService } from './memories.service';
 import {
   ListMemoryQueryDto,

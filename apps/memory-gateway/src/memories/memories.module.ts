@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { PiiWorkers } from '@app/pii';
 import { MemoryAdminController } from '../admin/memory-admin.controller';
-import { GatewayCryptoModule } from '../crypto/gateway-crypto.module';
+import { TenantCryptoModule } from '@app/crypto';
 import { PiiPolicy } from '../pii/pii-policy.service';
 import { PiiController } from '../pii/pii.controller';
 import { PiiService } from '../pii/pii.service';
@@ -16,6 +16,7 @@ import { MemoryMetrics } from './memory.metrics';
 import { MemoryPii } from './memory-pii';
 import { MemoryRepository } from './memory.repository';
 import { MemoryWriteRepository } from './memory-write.repository';
+import { MemorySearchRepository } from './memory-search.repository';
 import { MemorySearchService } from './memory-search.service';
 import { MemorySettings } from './memory.settings';
 import { MemorySweeper } from './memory-sweeper';
@@ -26,7 +27,7 @@ import { NamespaceSettingsService } from './namespace-settings.service';
  * global config, cache (KV_STORE), auth (TenantService) and audit (AuditService) modules.
  */
 @Module({
-  imports: [GatewayCryptoModule],
+  imports: [TenantCryptoModule],
   controllers: [MemoriesController, PiiController, MemoryAdminController],
   providers: [
     {
@@ -36,6 +37,7 @@ import { NamespaceSettingsService } from './namespace-settings.service';
     },
     MemoryRepository,
     MemoryWriteRepository,
+    MemorySearchRepository,
     MemoryCache,
     MemoryCodec,
     MemoryMetrics,
@@ -50,6 +52,6 @@ import { NamespaceSettingsService } from './namespace-settings.service';
     PiiService,
     PiiWorkers,
   ],
-  exports: [MemorySettings, MemorySweeper, GatewayCryptoModule],
+  exports: [MemorySettings, MemorySweeper, TenantCryptoModule],
 })
 export class MemoriesModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AtpError } from '@app/common';
 import { DataKeyDestroyedError } from '@app/crypto';
-import type { Caller } from './caller';
+import type { Caller } from '@app/auth';
 import { type MemoryOp, MemoryMetrics, outcomeOf } from './memory.metrics';
 import { MemoryAudit } from './memory-audit';
 import { MemoryCache } from './memory.cache';

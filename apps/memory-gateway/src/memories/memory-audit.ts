@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type AuditAction, type AuditOutcome, AuditService } from '@app/audit';
 import { AtpError } from '@app/common';
 import type { PiiTypeCount } from '@app/pii';
-import type { Caller } from './caller';
+import type { Caller } from '@app/auth';
 
 export interface AuditedAccess {
   action: AuditAction;

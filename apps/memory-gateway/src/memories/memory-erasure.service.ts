@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TenantCrypto } from '@app/crypto';
-import { ErasureListener } from '../crypto/gateway-crypto.module';
-import type { Caller } from './caller';
+import { ErasureListener, TenantCrypto } from '@app/crypto';
+import type { Caller } from '@app/auth';
 import { MemoryAudit } from './memory-audit';
 import { MemoryCache } from './memory.cache';
 import { MemoryMetrics, outcomeOf } from './memory.metrics';

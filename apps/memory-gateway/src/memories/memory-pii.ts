@@ -11,7 +11,7 @@ import {
   PiiWorkers,
 } from '@app/pii';
 import { PiiPolicy } from '../pii/pii-policy.service';
-import type { Caller } from './caller';
+import type { Caller } from '@app/auth';
 import { MemoryAudit } from './memory-audit';
 import { piiBlocked } from './memory.errors';
 import { MemoryMetrics } from './memory.metrics';
@@ -46,7 +46,7 @@ export class MemoryPii {
   ) {}
 
   async handle(caller: Caller, at: RecordLocation, content: WriteContent): Promise<HandledContent> {
-    const mode = await this.policy.modeFor({ ...at, keyPiiMode: caller.keyPiiMode });
+    const mode = await this.policy.modeFor({ ...at, keyPiiMode: caller.keyLimits?.piiMode ?? null });
     const hmacKey = mode === 'hash' ? await this.crypto.piiHashKey(at.tenantId) : undefined;
     const result = await this.applyJson(content, mode, hmacKey);
     const resourceId = `${at.namespace}/${at.key}`;
@@ -73,7 +73,11 @@ export class MemoryPii {
    *   that held some other value of that type.
    */
   async handleQuery(tenantId: string, namespace: string, caller: Caller, query: string): Promise<string> {
-    const mode = await this.policy.modeFor({ tenantId, namespace, keyPiiMode: caller.keyPiiMode });
+    const mode = await this.policy.modeFor({
+      tenantId,
+      namespace,
+      keyPiiMode: caller.keyLimits?.piiMode ?? null,
+    });
     if (mode === 'off' || mode === 'detect') return query;
     if (mode === 'hash') {
       const hmacKey = await this.crypto.piiHashKey(tenantId);

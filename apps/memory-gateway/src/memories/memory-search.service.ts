@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AtpError } from '@app/common';
-import type { Caller } from './caller';
+import type { Caller } from '@app/auth';
 import { MemoriesService } from './memories.service';
 import { MemoryCodec } from './memory.codec';
 import type { SearchMemoryDto, SearchResultDto } from './memory.dto';
 import { MemoryPii } from './memory-pii';
-import { MemoryRepository } from './memory.repository';
+import { MemorySearchRepository } from './memory-search.repository';
 import { assertName } from './memory-names';
 
 /**
@@ -16,7 +16,7 @@ import { assertName } from './memory-names';
 @Injectable()
 export class MemorySearchService {
   constructor(
-    private readonly repository: MemoryRepository,
+    private readonly repository: MemorySearchRepository,
     private readonly codec: MemoryCodec,
     private readonly pii: MemoryPii,
     private readonly memories: MemoriesService,
@@ -54,14 +54,13 @@ export class MemorySearchService {
           limit: body.limit ?? 10,
           now: Date.now(),
         });
-        const results: SearchResultDto[] = [];
-        for (const hit of hits) {
-          results.push({
+        const results: SearchResultDto[] = await Promise.all(
+          hits.map(async (hit) => ({
             ...(await this.memories.open(hit.record)),
             score: Math.round((hit.matches / tokens.length) * 10_000) / 10_000,
             matched_terms: hit.matches,
-          });
-        }
+          })),
+        );
         return { value: { results }, status: 200 };
       },
     );

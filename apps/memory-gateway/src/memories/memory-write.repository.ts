@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { deferred, sql, type SqlPlan, SqlRunner } from '../database/sql-runner';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { defer, MEMORY_QUOTA_SQLSTATE, placeholders, sql, type SqlPlan, SqlRunner } from '@app/database';
+import { INDEX_FORMAT } from './memory.codec';
 import { quotaExceeded, versionMismatch } from './memory.errors';
-import { AT, CHUNK, num, numOrNull, placeholders, RECORD_COLUMNS } from './memory-sql';
+import { AT, type IndexRow, MEMORY_RECORDS, MEMORY_TAGS, MEMORY_TOKENS, num, numOrNull } from './memory-sql';
 import { isLive, type RecordLocation, type StoredRecord } from './memory.types';
 
 export interface PutRecordParams {
@@ -28,34 +31,32 @@ interface Usage {
 
 /**
  * Every write of the memory tables, each a {@link SqlPlan} (one transaction). On PostgreSQL the
- * record's row is locked for read-modify-write (If-Match, versions) and the tenant's usage row is
- * updated last, atomically, against the quotas; SQLite runs each plan alone anyway. Writes whose
- * results nothing reads are {@link deferred}: a put is two round trips, and the usage row (the
- * one lock all of a tenant's writes share) is held only while the database commits.
+ * record's row is locked for read-modify-write (If-Match, versions); SQLite runs each plan alone
+ * anyway. Writes whose results nothing reads are deferred: on PostgreSQL they travel together
+ * with the COMMIT, so a put is two round trips, and the tenant's usage row (the one lock all of
+ * a tenant's writes share, updated last) is held only while the database commits.
  */
 @Injectable()
 export class MemoryWriteRepository {
-  /** Row lock for read-modify-write on PostgreSQL (SQLite's IMMEDIATE transaction already excludes writers). */
-  private readonly forUpdate: string;
+  private readonly db: SqlRunner;
 
-  constructor(private readonly db: SqlRunner) {
-    this.forUpdate = db.pg ? ' FOR UPDATE' : '';
+  constructor(@InjectDataSource() ds: DataSource) {
+    this.db = new SqlRunner(ds);
   }
 
   /** Creates or replaces a record with its index and tags, enforcing If-Match and the quotas. */
   async putRecord(p: PutRecordParams): Promise<PutRecordResult> {
     for (let attempt = 1; ; attempt++) {
-      const usage: { delta: Usage | null } = { delta: null };
+      const asked: { usage?: Usage } = {};
       try {
-        return await this.db.transaction(() => this.putPlan(p, usage));
+        return await this.db.transaction(() => this.putPlan(p, asked));
       } catch (err) {
         if (attempt >= MAX_PUT_ATTEMPTS) throw err;
         // Another writer created the record between our read and our insert: now it exists.
         if (isUniqueViolation(err)) continue;
-        // The usage guard refused the new totals: report the quota that is exceeded (unless a
-        // concurrent delete made room meanwhile: then try again).
-        if (isNotNullViolation(err) && usage.delta) {
-          await this.assertQuota(p.record.tenantId, usage.delta, p.quota);
+        // Over a quota: name it (unless a concurrent delete has made room since: then try again).
+        if (isQuotaRefusal(err) && asked.usage) {
+          await this.assertRoom(p.record.tenantId, asked.usage, p.quota);
           continue;
         }
         throw err;
@@ -63,7 +64,8 @@ export class MemoryWriteRepository {
     }
   }
 
-  private async assertQuota(tenantId: string, delta: Usage, quota: Usage): Promise<void> {
+  /** Throws the 429 naming the quota that `delta` would exceed now, if any. */
+  private async assertRoom(tenantId: string, delta: Usage, quota: Usage): Promise<void> {
     const { rows } = await this.db.run(
       sql('SELECT records, bytes FROM memory_usage WHERE tenant_id = ?', tenantId),
     );
@@ -76,10 +78,10 @@ export class MemoryWriteRepository {
     }
   }
 
-  private *putPlan(p: PutRecordParams, usage: { delta: Usage | null }): SqlPlan<PutRecordResult> {
+  private *putPlan(p: PutRecordParams, asked: { usage?: Usage }): SqlPlan<PutRecordResult> {
     const { record: r, now } = p;
     const { rows } = yield sql(
-      `SELECT version, size_bytes, created_at, expires_at FROM memory_records WHERE ${AT}${this.forUpdate}`,
+      `SELECT version, size_bytes, created_at, expires_at FROM memory_records WHERE ${AT}${this.db.forUpdate}`,
       r.tenantId,
       r.namespace,
       r.key,
@@ -101,43 +103,67 @@ export class MemoryWriteRepository {
     const version = prior ? prior.version + 1 : 1;
     const createdAt = live ? prior.createdAt : now;
     if (prior) {
-      yield deferred(
-        `UPDATE memory_records SET version = ?, value_ciphertext = ?, attrs_ciphertext = ?, size_bytes = ?,
-           created_at = ?, updated_at = ?, expires_at = ? WHERE ${AT}`,
-        version,
-        r.valueCiphertext,
-        r.attrsCiphertext,
-        r.sizeBytes,
-        createdAt,
-        now,
-        r.expiresAt,
-        r.tenantId,
-        r.namespace,
-        r.key,
+      yield defer(
+        sql(
+          `UPDATE memory_records SET version = ?, value_ciphertext = ?, attrs_ciphertext = ?, size_bytes = ?,
+             created_at = ?, updated_at = ?, expires_at = ?, index_version = ? WHERE ${AT}`,
+          version,
+          r.valueCiphertext,
+          r.attrsCiphertext,
+          r.sizeBytes,
+          createdAt,
+          now,
+          r.expiresAt,
+          INDEX_FORMAT,
+          r.tenantId,
+          r.namespace,
+          r.key,
+        ),
       );
     } else {
       // No ON CONFLICT: a concurrent creation of the same record fails this whole transaction
       // (unique violation), and putRecord tries again against the row that now exists.
-      yield deferred(
-        `INSERT INTO memory_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        r.tenantId,
-        r.namespace,
-        r.key,
-        version,
-        r.sizeBytes,
-        createdAt,
-        now,
-        r.expiresAt,
-        r.valueCiphertext,
-        r.attrsCiphertext,
-      );
+      yield defer(MEMORY_RECORDS.insert([{ ...r, version, createdAt, updatedAt: now }]));
     }
-    const index = { existed: prior !== null, keepUnchanged: this.db.pg };
-    yield* replaceIndex('memory_tokens', 'token', r, p.tokens, index);
-    yield* replaceIndex('memory_tags', 'tag', r, p.tags, index);
-    usage.delta = { records: prior ? 0 : 1, bytes: r.sizeBytes - (prior?.sizeBytes ?? 0) };
-    yield* addUsage(r.tenantId, usage.delta, p.quota);
+    const existed = prior !== null;
+    yield* replaceIndex(this.db, MEMORY_TOKENS, 'token', r, p.tokens, existed);
+    yield* replaceIndex(this.db, MEMORY_TAGS, 'tag', r, p.tags, existed);
+    asked.usage = { records: prior ? 0 : 1, bytes: r.sizeBytes - (prior?.sizeBytes ?? 0) };
+    yield* this.addUsageWithinQuota(r.tenantId, asked.usage, p.quota);
     return { created: !live, version, createdAt, updatedAt: now };
+  }
+
+  /**
+   * Adds a write's usage to the tenant's counters and refuses (rolling the write back) when a
+   * count that grew is now over its quota. Race-free: on PostgreSQL the upsert waits for the row
+   * lock of any concurrent writer; on SQLite the plan runs alone.
+   */
+  private *addUsageWithinQuota(tenantId: string, delta: Usage, quota: Usage): SqlPlan<void> {
+    if (this.db.dialect === 'postgres') {
+      // The check in the database (migration MemoryQuota1796633756285): deferred, it goes out
+      // with the COMMIT, so the usage row's lock is held only while the database commits.
+      yield defer(
+        sql(
+          'SELECT atp_memory_usage_add(?, ?, ?, ?, ?)',
+          tenantId,
+          delta.records,
+          delta.bytes,
+          quota.records,
+          quota.bytes,
+        ),
+      );
+      return;
+    }
+    const { rows } = yield sql(
+      `INSERT INTO memory_usage AS u (tenant_id, records, bytes) VALUES (?, ?, ?)
+       ON CONFLICT (tenant_id) DO UPDATE SET records = u.records + excluded.records, bytes = u.bytes + excluded.bytes
+       RETURNING records, bytes`,
+      tenantId,
+      delta.records,
+      delta.bytes,
+    );
+    const over = (name: keyof Usage) => delta[name] > 0 && num(rows[0][name]) > quota[name];
+    if (over('records') || over('bytes')) throw new QuotaRefused('memory quota exceeded');
   }
 
   /** Deletes one record: a live one, an expired one not swept yet, or none ('absent'). */
@@ -146,7 +172,7 @@ export class MemoryWriteRepository {
     ifMatch: number | '*' | null,
     now: number,
   ): Promise<'live' | 'expired' | 'absent'> {
-    const forUpdate = this.forUpdate;
+    const forUpdate = this.db.forUpdate;
     return this.db.transaction(function* (): SqlPlan<'live' | 'expired' | 'absent'> {
       const { rows } = yield sql(
         `SELECT version, size_bytes, expires_at FROM memory_records WHERE ${AT}${forUpdate}`,
@@ -160,9 +186,9 @@ export class MemoryWriteRepository {
         throw versionMismatch(ifMatch, live ? num(row.version) : null);
       }
       if (!row) return 'absent';
-      yield deferred(`DELETE FROM memory_records WHERE ${AT}`, at.tenantId, at.namespace, at.key);
+      yield defer(sql(`DELETE FROM memory_records WHERE ${AT}`, at.tenantId, at.namespace, at.key));
       yield* deleteIndex(at);
-      yield* addUsage(at.tenantId, { records: -1, bytes: -num(row.size_bytes) }, null);
+      yield addUsage(at.tenantId, { records: -1, bytes: -num(row.size_bytes) });
       return live ? 'live' : 'expired';
     });
   }
@@ -181,10 +207,10 @@ export class MemoryWriteRepository {
       );
       if (!rows.length) return { keys: [], live: 0 };
       for (const table of ['memory_tokens', 'memory_tags']) {
-        yield deferred(`DELETE FROM ${table} WHERE tenant_id = ? AND namespace = ?`, tenantId, namespace);
+        yield defer(sql(`DELETE FROM ${table} WHERE tenant_id = ? AND namespace = ?`, tenantId, namespace));
       }
       const bytes = rows.reduce((sum, r) => sum + num(r.size_bytes), 0);
-      yield* addUsage(tenantId, { records: -rows.length, bytes: -bytes }, null);
+      yield addUsage(tenantId, { records: -rows.length, bytes: -bytes });
       return {
         keys: rows.map((r) => String(r.key)),
         live: rows.filter((r) => isLive({ expiresAt: numOrNull(r.expires_at) }, now)).length,
@@ -202,8 +228,10 @@ export class MemoryWriteRepository {
         'memory_tags',
         'memory_usage',
         'memory_namespaces',
+        // The router's stored responses: encrypted with the same data key, erased with the memory.
+        'stored_responses',
       ]) {
-        yield deferred(`DELETE FROM ${table} WHERE tenant_id = ?`, tenantId);
+        yield defer(sql(`DELETE FROM ${table} WHERE tenant_id = ?`, tenantId));
       }
       return {
         records: rows.length,
@@ -230,9 +258,7 @@ export class MemoryWriteRepository {
         swept.push({ tenantId, namespace: at.namespace, key: at.key });
         yield* deleteIndex({ tenantId, namespace: at.namespace, key: at.key });
       }
-      if (swept.length) {
-        yield* addUsage(tenantId, { records: -swept.length, bytes: -bytes }, null);
-      }
+      if (swept.length) yield addUsage(tenantId, { records: -swept.length, bytes: -bytes });
       return swept;
     });
   }
@@ -240,86 +266,69 @@ export class MemoryWriteRepository {
 
 const MAX_PUT_ATTEMPTS = 5;
 
+/** SQLite's {@link MemoryWriteRepository.addUsageWithinQuota} refusal. */
+class QuotaRefused extends Error {
+  readonly code = MEMORY_QUOTA_SQLSTATE;
+}
+
+/** A write over a quota (the PostgreSQL function raises the same SQLSTATE). */
+function isQuotaRefusal(err: unknown): boolean {
+  return (err as { code?: unknown }).code === MEMORY_QUOTA_SQLSTATE;
+}
+
 /** PostgreSQL's or SQLite's duplicate-key error. */
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-/** PostgreSQL's or SQLite's NOT NULL error: how the usage guard in {@link addUsage} refuses. */
-function isNotNullViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === '23502' || code === 'SQLITE_CONSTRAINT_NOTNULL';
-}
-
-/**
- * Adds to the tenant's usage counters, last in every write (the usage row is the one lock all of
- * a tenant's writes share: taking it last, deferred to the COMMIT's round trip, keeps it held
- * only while the database commits). The quota check is in the statement, so nothing has to come
- * back to this process before the COMMIT: a total over a quota becomes NULL in a NOT NULL column,
- * which fails the statement and rolls the whole write back (putRecord then names the quota).
- * Only a positive delta is checked, as a write that frees space always passes.
- */
-function* addUsage(tenantId: string, delta: Usage, quota: Usage | null): SqlPlan<void> {
-  const limit = (d: number, q: number | undefined) => (q !== undefined && d > 0 ? q : null);
-  const records = limit(delta.records, quota?.records);
-  const bytes = limit(delta.bytes, quota?.bytes);
-  yield deferred(
-    `INSERT INTO memory_usage (tenant_id, records, bytes)
-     VALUES (?, CASE WHEN ? > ? THEN NULL ELSE ? END, CASE WHEN ? > ? THEN NULL ELSE ? END)
-     ON CONFLICT (tenant_id) DO UPDATE SET
-       records = CASE WHEN memory_usage.records + excluded.records > ? THEN NULL
-         ELSE memory_usage.records + excluded.records END,
-       bytes = CASE WHEN memory_usage.bytes + excluded.bytes > ? THEN NULL
-         ELSE memory_usage.bytes + excluded.bytes END`,
-    tenantId,
-    delta.records,
-    records,
-    delta.records,
-    delta.bytes,
-    bytes,
-    delta.bytes,
-    records,
-    bytes,
+/** Adds to the tenant's usage without a check: space freed by a delete or a sweep. */
+function addUsage(tenantId: string, delta: Usage) {
+  return defer(
+    sql(
+      'UPDATE memory_usage SET records = records + ?, bytes = bytes + ? WHERE tenant_id = ?',
+      delta.records,
+      delta.bytes,
+      tenantId,
+    ),
   );
 }
 
 function* deleteIndex(at: RecordLocation): SqlPlan<void> {
-  yield deferred(`DELETE FROM memory_tokens WHERE ${AT}`, at.tenantId, at.namespace, at.key);
-  yield deferred(`DELETE FROM memory_tags WHERE ${AT}`, at.tenantId, at.namespace, at.key);
+  yield defer(sql(`DELETE FROM memory_tokens WHERE ${AT}`, at.tenantId, at.namespace, at.key));
+  yield defer(sql(`DELETE FROM memory_tags WHERE ${AT}`, at.tenantId, at.namespace, at.key));
 }
 
 /**
- * Makes a record's index rows exactly `values`. On PostgreSQL only the rows no longer wanted are
- * deleted (rewriting a record with the same words changes no row); SQLite's planner would serve
- * that `NOT IN` delete from a scan of the namespace's rows, so there all of the record's rows are
- * deleted, by the record index, and inserted again.
+ * Makes a record's index rows exactly `values`. On PostgreSQL only the rows no longer wanted
+ * are deleted (rewriting a record with the same words changes no row); SQLite's planner would
+ * serve that `NOT IN` delete from a scan of the namespace's rows, so there all of the record's
+ * rows are deleted, by the record index, and inserted again.
  */
-function* replaceIndex(
-  table: 'memory_tokens' | 'memory_tags',
+export function* replaceIndex(
+  db: SqlRunner,
+  table: typeof MEMORY_TOKENS,
   column: 'token' | 'tag',
   at: RecordLocation,
   values: readonly string[],
-  mode: { existed: boolean; keepUnchanged: boolean },
+  existed: boolean,
 ): SqlPlan<void> {
   const distinct = [...new Set(values)];
-  if (mode.existed) {
+  if (existed) {
     const keep =
-      mode.keepUnchanged && distinct.length ? ` AND ${column} NOT IN (${placeholders(distinct.length)})` : '';
-    yield deferred(
-      `DELETE FROM ${table} WHERE ${AT}${keep}`,
-      at.tenantId,
-      at.namespace,
-      at.key,
-      ...(keep ? distinct : []),
+      db.dialect === 'postgres' && distinct.length
+        ? ` AND ${column} NOT IN (${placeholders(distinct.length)})`
+        : '';
+    yield defer(
+      sql(
+        `DELETE FROM ${table.name} WHERE ${AT}${keep}`,
+        at.tenantId,
+        at.namespace,
+        at.key,
+        ...(keep ? distinct : []),
+      ),
     );
   }
-  for (let i = 0; i < distinct.length; i += CHUNK) {
-    const chunk = distinct.slice(i, i + CHUNK);
-    yield deferred(
-      `INSERT INTO ${table} (tenant_id, namespace, ${column}, "key") VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
-       ON CONFLICT DO NOTHING`,
-      ...chunk.flatMap((v) => [at.tenantId, at.namespace, v, at.key]),
-    );
-  }
+  const rows = distinct.map((value): IndexRow => ({ ...at, value }));
+  yield* db.insertStatements(table, rows, 'ON CONFLICT DO NOTHING').map(defer);
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
 import {
   KV_STORE,
   type KvStore,
-  RedisKvStore,
+  type RedisScript,
+  type RedisScripts,
   RedisUnavailableError,
   throttledErrorLogger,
 } from '@app/cache';
@@ -27,22 +27,24 @@ interface CachedRecord {
  * through it — the write-through after a commit, the tombstone of a delete and the fill after a
  * read miss — so a slow reader can never put back a record that a writer replaced or deleted.
  */
-const SET_IF_NEWER = `
+const SET_IF_NEWER: RedisScript = {
+  name: 'atpMemorySetIfNewer',
+  keys: 1,
+  lua: `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local rev = tonumber(string.match(cur, '^(%d+)|'))
   if rev and rev >= tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
-return 1`;
+return 1`,
+};
 
 const TOMBSTONE = '-';
+/** Every record entry's key starts with it (without the deployment prefix). */
+const RECORD_PREFIX = 'mem:r:';
 /** A tombstone only has to outlive the slowest concurrent read of the record it replaces. */
 const TOMBSTONE_TTL_MS = 10_000;
-
-type RedisWithCas = Redis & {
-  atpMemorySetIfNewer(key: string, rev: number, payload: string, ttlMs: number): Promise<number>;
-};
 
 /**
  * Cache entries a failed write may have left stale, remembered until Redis answers again. Past
@@ -69,7 +71,8 @@ export function revisionOf(record: { updatedAt: number; version: number }): numb
 @Injectable()
 export class MemoryCache implements OnModuleDestroy {
   private readonly logError = throttledErrorLogger(new Logger('MemoryCache'), 'memory cache');
-  private readonly redis: RedisKvStore | null;
+  /** The record cache lives in Redis only: null without it. */
+  private readonly redis: RedisScripts | null;
   private readonly lookups = counter({
     name: 'atp_memory_cache_lookups_total',
     help: 'Memory record cache lookups, by result',
@@ -81,14 +84,11 @@ export class MemoryCache implements OnModuleDestroy {
   private readonly stopListening: () => void = () => undefined;
 
   constructor(
-    @Inject(KV_STORE) kv: KvStore,
+    @Inject(KV_STORE) private readonly kv: KvStore,
     private readonly settings: MemorySettings,
   ) {
-    this.redis = kv instanceof RedisKvStore ? kv : null;
-    if (this.redis && !('atpMemorySetIfNewer' in this.redis.client)) {
-      this.redis.client.defineCommand('atpMemorySetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
-    }
-    if (this.redis) this.stopListening = this.redis.onRecovered(() => void this.repair());
+    this.redis = kv.scripts();
+    if (this.redis) this.stopListening = kv.onRecovered(() => void this.repair());
   }
 
   onModuleDestroy(): void {
@@ -101,15 +101,14 @@ export class MemoryCache implements OnModuleDestroy {
   }
 
   async get(at: RecordLocation, now: number): Promise<StoredRecord | null> {
-    const redis = this.redis;
-    if (!redis) return null;
-    if (!redis.available()) {
+    if (!this.redis) return null;
+    if (!this.redis.available()) {
       this.lookups.inc({ result: 'bypass' });
       return null;
     }
     let raw: string | null = null;
     try {
-      raw = await redis.call((c) => c.get(this.key(at)));
+      raw = await this.kv.get(this.key(at));
     } catch (err) {
       if (!(err instanceof RedisUnavailableError)) this.logError(err as Error);
     }
@@ -153,9 +152,8 @@ export class MemoryCache implements OnModuleDestroy {
   }
 
   private async setIfNewer(key: string, rev: number, payload: string, ttlMs: number): Promise<void> {
-    const redis = this.redis!;
     try {
-      await redis.call((c) => (c as RedisWithCas).atpMemorySetIfNewer(key, rev, payload, ttlMs));
+      await this.redis!.run(SET_IF_NEWER, [key], [rev, payload, ttlMs]);
     } catch (err) {
       // Not written (or, after a timeout, maybe written later): the entry may be stale.
       this.markStale(key);
@@ -190,7 +188,7 @@ export class MemoryCache implements OnModuleDestroy {
     if (!redis) return;
     if (this.staleOverflow) {
       this.staleOverflow = false;
-      await this.dropAll(redis).catch(() => (this.staleOverflow = true));
+      await redis.deleteByPrefix(RECORD_PREFIX).catch(() => (this.staleOverflow = true));
       return;
     }
     const keys = [...this.staleKeys];
@@ -203,19 +201,9 @@ export class MemoryCache implements OnModuleDestroy {
     }
   }
 
-  private async dropAll(redis: RedisKvStore): Promise<void> {
-    const pattern = `${redis.key('mem:r:')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.call((c) => c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000), 2000);
-      if (keys.length) await redis.call((c) => c.del(...keys), 2000);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-
   /** `/` cannot occur in a name, so no two locations share a cache key. */
   private key(at: RecordLocation): string {
-    return this.redis!.key(`mem:r:${at.tenantId}/${at.namespace}/${at.key}`);
+    return `${RECORD_PREFIX}${at.tenantId}/${at.namespace}/${at.key}`;
   }
 }
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InMemoryDataKeyStore, TenantCrypto } from '@app/crypto';
-import type { DataKeyRepository } from '../crypto/data-key.repository';
+import { type DataKeyRepository, InMemoryDataKeyStore, TenantCrypto } from '@app/crypto';
 import { MemoryCodec, searchableText } from './memory.codec';
 
 describe('searchableText', () => {

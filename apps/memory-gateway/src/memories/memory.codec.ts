@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataKeyDestroyedError, DecryptionError, normalizeTokens, TenantCrypto } from '@app/crypto';
+import {
+  DataKeyDestroyedError,
+  DataKeyRepository,
+  DecryptionError,
+  normalizeTokens,
+  TenantCrypto,
+} from '@app/crypto';
 import { searchableWithoutPlaceholders } from '@app/pii';
-import { DataKeyRepository } from '../crypto/data-key.repository';
 import type { RecordLocation, StoredRecord } from './memory.types';
 
 /** What is encrypted beside the value: tags (also hashed, for the filter) and metadata. */
@@ -23,6 +28,14 @@ export interface SealedRecord {
   tags: string[];
   sizeBytes: number;
 }
+
+/**
+ * The format of what {@link MemoryCodec.searchTokens} and {@link MemoryCodec.tagHashes} produce,
+ * stored with each record (`index_version`). 1: redaction placeholders are not words. Bump it
+ * whenever they would index a stored value differently; `atp memory reindex` then rebuilds the
+ * older rows.
+ */
+export const INDEX_FORMAT = 1;
 
 const ATTRS_SUFFIX = '#attrs';
 const MAX_SEARCH_TEXT = 200_000;

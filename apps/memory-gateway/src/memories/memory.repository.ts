@@ -1,12 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { sql, SqlRunner } from '../database/sql-runner';
-import { num, placeholders, RECORD_COLUMNS, SUMMARY_COLUMNS, AT, toRecord, toSummary } from './memory-sql';
-import { isLive, type RecordLocation, type RecordSummary, type StoredRecord } from './memory.types';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { sql, SqlRunner } from '@app/database';
+import { RECORD_COLUMNS, SUMMARY_COLUMNS, AT, toRecord, toSummary } from './memory-sql';
+import { type RecordLocation, type RecordSummary, type StoredRecord } from './memory.types';
 
-/** Every read of the memory tables (writes: {@link MemoryWriteRepository}). Each query takes the tenant id. */
+/**
+ * Every read of the memory tables but search's ({@link MemorySearchRepository}; writes:
+ * {@link MemoryWriteRepository}). Each query takes the tenant id.
+ */
 @Injectable()
 export class MemoryRepository {
-  constructor(private readonly db: SqlRunner) {}
+  private readonly db: SqlRunner;
+
+  constructor(@InjectDataSource() ds: DataSource) {
+    this.db = new SqlRunner(ds);
+  }
 
   async findRecord(at: RecordLocation): Promise<StoredRecord | null> {
     const { rows } = await this.db.run(
@@ -49,86 +58,6 @@ export class MemoryRepository {
       ),
     );
     return rows.map(toSummary);
-  }
-
-  /**
-   * Live records matching the most blind tokens (ties by key), holding every given tag. Each
-   * batch is one statement (one round trip): the candidates ranked from the token table alone,
-   * by primary-key look-ups, then their rows joined by primary key.
-   */
-  async searchRecords(params: {
-    tenantId: string;
-    namespace: string;
-    tokens: readonly string[];
-    tags: readonly string[];
-    limit: number;
-    now: number;
-  }): Promise<{ record: StoredRecord; matches: number }[]> {
-    const { tenantId, namespace, tokens, tags, limit } = params;
-    const batch = Math.max(limit * 2, 20);
-    const columns = RECORD_COLUMNS.split(', ')
-      .map((c) => `r.${c}`)
-      .join(', ');
-    // One equality look-up per token (not `token IN (…)`): each is an exact primary-key range,
-    // which the planner picks even without statistics.
-    const distinct = [...new Set(tokens)];
-    const matching = distinct
-      .map(() => 'SELECT "key" FROM memory_tokens WHERE tenant_id = ? AND namespace = ? AND token = ?')
-      .join(' UNION ALL ');
-    const found: { record: StoredRecord; matches: number }[] = [];
-    for (let offset = 0, round = 0; found.length < limit && round < 50; offset += batch, round++) {
-      // LEFT JOIN: a candidate whose row is gone still counts towards a full batch.
-      const { rows } = await this.db.run(
-        sql(
-          `WITH ranked AS (
-             SELECT "key", COUNT(*) AS matches FROM (${matching}) m
-             GROUP BY "key" ORDER BY matches DESC, "key" ASC LIMIT ? OFFSET ?)
-           SELECT ranked."key" AS ranked_key, ranked.matches, ${columns} FROM ranked
-           LEFT JOIN memory_records r ON r.tenant_id = ? AND r.namespace = ? AND r."key" = ranked."key"
-           ORDER BY ranked.matches DESC, ranked."key" ASC`,
-          ...distinct.flatMap((token) => [tenantId, namespace, token]),
-          batch,
-          offset,
-          tenantId,
-          namespace,
-        ),
-      );
-      if (!rows.length) break;
-      const live = rows.filter((r) => r.version !== null && r.version !== undefined).map(toRecord);
-      const records = new Map(live.filter((r) => isLive(r, params.now)).map((r) => [r.key, r]));
-      const keys = rows.map((r) => String(r.ranked_key));
-      const tagged = tags.length ? await this.keysWithTags(tenantId, namespace, keys, tags) : null;
-      for (const row of rows) {
-        const record = records.get(String(row.ranked_key));
-        if (!record || (tagged && !tagged.has(record.key))) continue;
-        found.push({ record, matches: num(row.matches) });
-        if (found.length === limit) break;
-      }
-      if (rows.length < batch) break;
-    }
-    return found;
-  }
-
-  /** Which of the keys carry every one of the hashed tags. */
-  private async keysWithTags(
-    tenantId: string,
-    namespace: string,
-    keys: readonly string[],
-    tags: readonly string[],
-  ): Promise<Set<string>> {
-    const distinct = [...new Set(tags)];
-    const { rows } = await this.db.run(
-      sql(
-        `SELECT "key" FROM memory_tags WHERE tenant_id = ? AND namespace = ? AND "key" IN (${placeholders(keys.length)})
-         AND tag IN (${placeholders(distinct.length)}) GROUP BY "key" HAVING COUNT(*) = ?`,
-        tenantId,
-        namespace,
-        ...keys,
-        ...distinct,
-        distinct.length,
-      ),
-    );
-    return new Set(rows.map((r) => String(r.key)));
   }
 
   /** Up to `limit` expired records of any tenant (for the sweeper). */

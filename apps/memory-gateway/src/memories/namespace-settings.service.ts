@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PiiPolicy } from '../pii/pii-policy.service';
-import type { Caller } from './caller';
+import type { Caller } from '@app/auth';
 import { assertName } from './memory-names';
 import { MemoryRepository } from './memory.repository';
 

@@ -1,7 +1,6 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '@app/auth';
-import { type Caller, CurrentCaller } from '../memories/caller';
+import { Authenticated, type Caller, CurrentCaller } from '@app/auth';
 import { PiiResponseDto, PiiTextDto } from './pii.dto';
 import { PiiService } from './pii.service';
 

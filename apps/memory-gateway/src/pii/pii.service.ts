@@ -3,7 +3,7 @@ import { TenantCrypto } from '@app/crypto';
 import { AtpError } from '@app/common';
 import type { PiiMode } from '@app/pii';
 import { PiiWorkers } from '@app/pii';
-import type { Caller } from '../memories/caller';
+import type { Caller } from '@app/auth';
 import { MemoryAudit } from '../memories/memory-audit';
 import { piiBlocked } from '../memories/memory.errors';
 import { MemoryMetrics } from '../memories/memory.metrics';

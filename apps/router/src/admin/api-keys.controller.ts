@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { type Actor, ApiKeyService, CurrentActor, Principal, Scopes } from '@app/auth';
+import { ApiKeyService, type Caller, CurrentCaller, Scopes } from '@app/auth';
 import {
   ApiKeyListDto,
   apiKeyToDto,
@@ -26,8 +26,8 @@ export class ApiKeysController {
   @Get()
   @ApiOperation({ summary: "List the tenant's API keys (not revoked ones; never the keys themselves)" })
   @ApiOkResponse({ type: ApiKeyListDto })
-  async list(@Principal() principal: Principal): Promise<ApiKeyListDto> {
-    const keys = await this.keys.listKeys(principal.tenantId);
+  async list(@CurrentCaller() caller: Caller): Promise<ApiKeyListDto> {
+    const keys = await this.keys.listKeys(caller.tenantId);
     return { object: 'list', data: keys.map(apiKeyToDto) };
   }
 
@@ -36,10 +36,10 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   async create(
     @Body() body: CreateApiKeyDto,
-    @Principal() principal: Principal,
-    @CurrentActor() actor: Actor,
+    @CurrentCaller() caller: Caller,
+    @CurrentCaller() actor: Caller,
   ): Promise<CreatedApiKeyResponseDto> {
-    const { key, record } = await this.keys.createKey(createKeyParams(principal.tenantId, body, actor));
+    const { key, record } = await this.keys.createKey(createKeyParams(caller.tenantId, body, actor));
     return { ...apiKeyToDto(record), key };
   }
 
@@ -50,9 +50,9 @@ export class ApiKeysController {
   @ApiNotFoundResponse({ description: 'No active key with this id in the tenant' })
   async revoke(
     @Param('id') id: string,
-    @Principal() principal: Principal,
-    @CurrentActor() actor: Actor,
+    @CurrentCaller() caller: Caller,
+    @CurrentCaller() actor: Caller,
   ): Promise<void> {
-    await this.keys.revokeKey({ tenantId: principal.tenantId, keyId: id, actor });
+    await this.keys.revokeKey({ tenantId: caller.tenantId, keyId: id, actor });
   }
 }

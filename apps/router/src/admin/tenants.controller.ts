@@ -1,6 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type Actor, CurrentActor, Scopes, TenantService } from '@app/auth';
+import { type Caller, CurrentCaller, Scopes, TenantService } from '@app/auth';
 import { CreateTenantDto, TenantResponseDto, tenantToDto } from './dto/tenant.dto';
 
 @ApiTags('admin')
@@ -13,7 +13,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'Create a tenant (platform admins)' })
   @ApiCreatedResponse({ type: TenantResponseDto })
   @ApiConflictResponse({ description: 'A tenant with this name exists' })
-  async create(@Body() body: CreateTenantDto, @CurrentActor() actor: Actor): Promise<TenantResponseDto> {
+  async create(@Body() body: CreateTenantDto, @CurrentCaller() actor: Caller): Promise<TenantResponseDto> {
     return tenantToDto(await this.tenants.createTenant({ name: body.name, actor }));
   }
 }

@@ -60,7 +60,24 @@ describe('response cache', () => {
         },
       ],
     };
-    for (const res of [answer, withTools]) {
+    const withThinking: ChatResponse = {
+      ...answer,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'Done.',
+            thinking_blocks: [
+              { type: 'thinking', thinking: 'Let me see.', signature: 'sig' },
+              { type: 'redacted_thinking', data: 'opaque' },
+            ],
+          },
+          finish_reason: 'stop',
+        },
+      ],
+    };
+    for (const res of [answer, withTools, withThinking]) {
       const chunks = replayAsChunks(res);
       expect(chunks.at(-1)!.usage).toEqual(res.usage);
       const asm = new ChunkAssembler();

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { KvStore } from '@app/cache';
-import type { ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall } from '@app/providers';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  FinishReason,
+  ThinkingBlock,
+  ThinkingDelta,
+  ToolCall,
+} from '@app/providers';
 
 /** What a request asks of the cache (`x-atp-cache` request header). */
 export type CacheDirective = 'use' | 'bypass' | 'refresh';
@@ -62,6 +70,7 @@ export class ResponseCache {
 export class ChunkAssembler {
   private content = '';
   private readonly calls: ToolCall[] = [];
+  private readonly thinking: ThinkingBlock[] = [];
   private finish: FinishReason | null = null;
   private first: ChatChunk | null = null;
 
@@ -80,13 +89,27 @@ export class ChunkAssembler {
         if (t.function?.name) call.function.name += t.function.name;
         if (t.function?.arguments) call.function.arguments += t.function.arguments;
       }
+      for (const t of c.delta.thinking_blocks ?? []) this.addThinking(t);
       if (c.finish_reason) this.finish = c.finish_reason;
+    }
+  }
+
+  private addThinking(t: ThinkingDelta): void {
+    const block = (this.thinking[t.index] ??=
+      t.type === 'redacted_thinking'
+        ? { type: 'redacted_thinking', data: '' }
+        : { type: 'thinking', thinking: '' });
+    if (block.type === 'redacted_thinking') block.data += t.data ?? '';
+    else {
+      block.thinking += t.thinking ?? '';
+      if (t.signature) block.signature = (block.signature ?? '') + t.signature;
     }
   }
 
   build(usage: ChatResponse['usage']): ChatResponse | null {
     if (!this.first || !this.finish) return null;
     const calls = this.calls.filter(Boolean);
+    const thinking = this.thinking.filter(Boolean);
     return {
       id: this.first.id,
       object: 'chat.completion',
@@ -99,6 +122,7 @@ export class ChunkAssembler {
             role: 'assistant',
             content: calls.length ? this.content || null : this.content,
             ...(calls.length ? { tool_calls: calls } : {}),
+            ...(thinking.length ? { thinking_blocks: thinking } : {}),
           },
           finish_reason: this.finish,
         },
@@ -120,6 +144,10 @@ export function replayAsChunks(res: ChatResponse): ChatChunk[] {
   const chunks: ChatChunk[] = [
     { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
   ];
+  if (choice.message.thinking_blocks?.length) {
+    const thinking_blocks = choice.message.thinking_blocks.map((b, index) => ({ index, ...b }));
+    chunks.push({ ...base, choices: [{ index: 0, delta: { thinking_blocks }, finish_reason: null }] });
+  }
   if (choice.message.content) {
     chunks.push({
       ...base,

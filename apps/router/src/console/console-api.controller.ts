@@ -15,7 +15,7 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { type AuditAction, AuditService } from '@app/audit';
-import { type Actor, ApiKeyService, CurrentActor, TenantService } from '@app/auth';
+import { type Caller, ApiKeyService, CurrentCaller, TenantService } from '@app/auth';
 import { AtpError } from '@app/common';
 import { apiKeyToDto, CreateApiKeyDto, createKeyParams } from '../admin/dto/api-key.dto';
 import { LimitsDto, limitsFromDto, limitsToDto } from '../admin/dto/limits.dto';
@@ -106,14 +106,14 @@ export class ConsoleApiController {
   }
 
   @Post('keys')
-  async createKey(@Console() c: ConsoleScope, @Body() body: CreateApiKeyDto, @CurrentActor() actor: Actor) {
+  async createKey(@Console() c: ConsoleScope, @Body() body: CreateApiKeyDto, @CurrentCaller() actor: Caller) {
     const { key, record } = await this.keys.createKey(createKeyParams(c.tenantId, body, actor));
     return { ...apiKeyToDto(record), key };
   }
 
   @Delete('keys/:id')
   @HttpCode(204)
-  async revokeKey(@Console() c: ConsoleScope, @Param('id') id: string, @CurrentActor() actor: Actor) {
+  async revokeKey(@Console() c: ConsoleScope, @Param('id') id: string, @CurrentCaller() actor: Caller) {
     await this.keys.revokeKey({ tenantId: c.tenantId, keyId: id, actor });
   }
 
@@ -122,7 +122,7 @@ export class ConsoleApiController {
     @Console() c: ConsoleScope,
     @Param('id') id: string,
     @Body() body: LimitsDto,
-    @CurrentActor() actor: Actor,
+    @CurrentCaller() actor: Caller,
   ) {
     return this.data.updateKeyLimits(c.tenantId, id, limitsFromDto(body), actor);
   }

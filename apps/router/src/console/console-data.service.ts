@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Actor, ApiKeyService, type Limits } from '@app/auth';
+import { type Caller, ApiKeyService, type Limits } from '@app/auth';
 import { AtpError } from '@app/common';
 import { ProviderRegistry } from '@app/providers';
 import { apiKeyToDto } from '../admin/dto/api-key.dto';
@@ -55,7 +55,7 @@ export class ConsoleDataService {
     };
   }
 
-  async updateKeyLimits(tenantId: string, keyId: string, limits: Limits | null, actor: Actor) {
+  async updateKeyLimits(tenantId: string, keyId: string, limits: Limits | null, actor: Caller) {
     const stored = await this.keys.updateKeyLimits({ tenantId, keyId, limits, actor });
     return { id: keyId, limits: stored ? limitsToDto(stored) : null };
   }

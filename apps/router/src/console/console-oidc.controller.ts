@@ -54,8 +54,8 @@ export class ConsoleOidcController {
     const secure = req.protocol === 'https';
     const cookieState = readCookie(req.headers.cookie, OIDC_STATE_COOKIE);
     try {
-      const principal = await this.oidc.complete(q, cookieState, req, reply);
-      await this.sessions.open(principal, req, reply);
+      const caller = await this.oidc.complete(q, cookieState, req, reply);
+      await this.sessions.open(caller, req, reply);
       // Fastify appends a second Set-Cookie: the session, then the state cookie cleared.
       void reply.header('set-cookie', stateCookie(null, secure)).redirect('/console#/overview', 303);
     } catch (err) {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AUTH_SETTINGS, type AuthSettings, CredentialAuthenticator, type Principal } from '@app/auth';
+import { AUTH_SETTINGS, type AuthSettings, CredentialAuthenticator, type Caller } from '@app/auth';
 import { KV_STORE, type KvStore } from '@app/cache';
 import { AtpError } from '@app/common';
 import { tokenClaims } from './console-session';
@@ -96,7 +96,7 @@ export class ConsoleOidcService {
     cookieState: string | null,
     req: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<Principal> {
+  ): Promise<Caller> {
     const oidc = this.settings.oidc;
     if (!oidc)
       throw AtpError.notFound('oidc_not_configured', 'OIDC sign-in is not configured on this router');
@@ -143,11 +143,11 @@ export class ConsoleOidcService {
     }
     if (typeof tokens.id_token !== 'string')
       throw AtpError.unauthorized('oidc_exchange_failed', 'The identity provider returned no ID token');
-    const principal = await this.credentials.authenticateCredential(tokens.id_token, req, reply);
+    const caller = await this.credentials.authenticateCredential(tokens.id_token, req, reply);
     const nonce = (tokenClaims(tokens.id_token) as { nonce?: unknown }).nonce;
     if (typeof nonce !== 'string' || !sameText(nonce, pending.nonce))
       throw AtpError.unauthorized('oidc_nonce_mismatch', 'The ID token does not belong to this sign-in');
-    return principal;
+    return caller;
   }
 
   private async discover(issuer: string): Promise<Endpoints> {

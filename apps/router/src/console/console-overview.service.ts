@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit';
 import { TenantService } from '@app/auth';
-import { AdmissionService } from '../governance/admission.service';
+import { AdmissionService } from '../limits/admission.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { bucketsOf, monthStart, type Period } from './console-period';
 import { ConsoleStatsRepository, type Measures, type RollupDim } from './console-stats.repository';

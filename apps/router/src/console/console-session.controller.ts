@@ -26,14 +26,14 @@ export class ConsoleSessionController {
     // Login CSRF: a foreign page must not sign a browser in under someone else's key.
     if (isCrossSite(req.headers))
       throw AtpError.forbidden('cross_site_request', 'Cross-site requests to the console are refused');
-    const principal = await this.sessions.principalFromApiKey(body?.api_key, req, reply);
-    return this.sessions.open(principal, req, reply);
+    const caller = await this.sessions.callerFromApiKey(body?.api_key, req, reply);
+    return this.sessions.open(caller, req, reply);
   }
 
   @Get()
   @UseGuards(ConsoleGuard)
   async current(@Console() c: ConsoleScope) {
-    const session = await this.sessions.describe(c.principal, c.expiresAt);
+    const session = await this.sessions.describe(c.caller, c.expiresAt);
     const tenants = c.platformAdmin
       ? (await this.tenants.listTenants()).map((t) => ({ id: t.id, name: t.name }))
       : [{ id: session.tenant_id, name: session.tenant_name }];

@@ -4,7 +4,7 @@ import {
   AUTH_SETTINGS,
   type AuthSettings,
   CredentialAuthenticator,
-  type Principal,
+  type Caller,
   signPlatformToken,
   TenantService,
 } from '@app/auth';
@@ -45,15 +45,15 @@ export class ConsoleSessionService {
   ) {}
 
   /** Verifies an API key typed into the sign-in form. @throws AtpError 400/401/403 */
-  async principalFromApiKey(apiKey: unknown, req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  async callerFromApiKey(apiKey: unknown, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     if (typeof apiKey !== 'string' || !apiKey.startsWith('atp_') || apiKey.length > 512)
       throw AtpError.badRequest('invalid_request', 'Enter an ATP API key (it starts with atp_)', 'api_key');
     return this.credentials.authenticateCredential(apiKey.trim(), req, reply);
   }
 
   /** Mints the session token, sets the cookie, and returns what the page may know. */
-  async open(principal: Principal, req: FastifyRequest, reply: FastifyReply): Promise<ConsoleSessionDto> {
-    if (!consoleScopes(principal.scopes).length)
+  async open(caller: Caller, req: FastifyRequest, reply: FastifyReply): Promise<ConsoleSessionDto> {
+    if (!consoleScopes(caller.scopes).length)
       throw AtpError.forbidden(
         'console_forbidden',
         'The console needs a credential with the "admin" or "platform:admin" scope',
@@ -63,32 +63,32 @@ export class ConsoleSessionService {
       secret,
       issuer,
       audience,
-      tenantId: principal.tenantId,
+      tenantId: caller.tenantId,
       // All of the credential's scopes: creating a key checks that the creator holds what it grants.
       // The token never leaves the HttpOnly cookie, and only /console/api reads that cookie.
-      scopes: principal.scopes,
-      subject: principal.subject,
+      scopes: caller.scopes,
+      subject: caller.subject,
       ttlSeconds: SESSION_TTL_SECONDS,
     });
     reply.header('set-cookie', sessionCookie(token, req.protocol === 'https'));
-    return this.describe({ ...principal, credentialId: jti }, expiresAt);
+    return this.describe({ ...caller, credentialId: jti }, expiresAt);
   }
 
   /** The signed-in session as the page sees it (the CSRF token included; never the cookie). */
-  async describe(principal: Principal, expiresAt: Date): Promise<ConsoleSessionDto> {
-    const tenant = await this.tenants.getTenant(principal.tenantId);
+  async describe(caller: Caller, expiresAt: Date): Promise<ConsoleSessionDto> {
+    const tenant = await this.tenants.getTenant(caller.tenantId);
     return {
-      tenant_id: principal.tenantId,
+      tenant_id: caller.tenantId,
       tenant_name: tenant.name,
-      subject: principal.subject,
-      scopes: principal.scopes,
+      subject: caller.subject,
+      scopes: [...caller.scopes],
       expires_at: expiresAt.toISOString(),
-      csrf_token: csrfTokenFor(this.settings.platformJwt.secret, principal.credentialId ?? ''),
+      csrf_token: csrfTokenFor(this.settings.platformJwt.secret, caller.credentialId ?? ''),
     };
   }
 
   /** Verifies a session token exactly as a bearer platform JWT (signature, expiry, tenant). */
-  credentialsOf(token: string, req: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  credentialsOf(token: string, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     return this.credentials.authenticateCredential(token, req, reply);
   }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AUDIT_REFUSAL_PREDICATE, sqliteDatetime } from '@app/database';
+import { AUDIT_REFUSAL_PREDICATE, placeholders, sql, SqlRunner } from '@app/database';
+import { USAGE_RECORDS } from '../usage/usage-record.table';
 
 export type Granularity = 'hour' | 'day';
 export type RollupDim = 'model' | 'provider' | 'key' | 'route' | 'endpoint';
@@ -78,18 +79,8 @@ function measures(r: Record<string, unknown>): Measures {
   };
 }
 
-/** Positional parameters in the engine's syntax. */
-class Params {
-  readonly values: unknown[] = [];
-  constructor(private readonly pg: boolean) {}
-  add(v: unknown): string {
-    this.values.push(v);
-    return this.pg ? `$${this.values.length}` : '?';
-  }
-  time(d: Date): string {
-    return this.add(this.pg ? d : sqliteDatetime(d));
-  }
-}
+/** A usage row as the Requests log shows it: every column but these. */
+const USAGE_ROW_COLUMNS = USAGE_RECORDS.list(['tenant_id', 'subject', 'created_at']);
 
 /**
  * The console's reads: aggregates from the hourly `usage_rollups` (kept by a trigger, see the
@@ -98,38 +89,42 @@ class Params {
  */
 @Injectable()
 export class ConsoleStatsRepository {
+  private readonly db: SqlRunner;
   private readonly pg: boolean;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {
-    this.pg = ds.options.type === 'postgres';
+  constructor(@InjectDataSource() ds: DataSource) {
+    this.db = new SqlRunner(ds);
+    this.pg = this.db.dialect === 'postgres';
   }
 
   /** Totals per hour or UTC day in [start, end); start/end are whole hours. */
   async series(tenantId: string, start: Date, end: Date, g: Granularity) {
-    const p = new Params(this.pg);
-    // PostgreSQL: group on the truncated time, format only the groups.
-    const bucket = this.pg
-      ? `date_trunc('${g}', bucket AT TIME ZONE 'UTC')`
-      : g === 'hour'
-        ? "substr(bucket, 1, 10) || 'T' || substr(bucket, 12, 2) || ':00:00Z'"
-        : "substr(bucket, 1, 10) || 'T00:00:00Z'";
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      this.formatBuckets(`SELECT ${bucket} AS bt, ${SUMS} FROM usage_rollups
-       WHERE tenant_id = ${p.add(tenantId)} AND dim = 'total' AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
-       GROUP BY 1`),
-      p.values,
+    const { rows } = await this.db.run(
+      sql(
+        this.formatBuckets(`SELECT ${this.bucketOf('bucket', g)} AS bt, ${SUMS} FROM usage_rollups
+         WHERE tenant_id = ? AND dim = 'total' AND bucket >= ? AND bucket < ?
+         GROUP BY 1`),
+        tenantId,
+        start,
+        end,
+      ),
     );
     return rows.map((r) => ({ bucket: String(r.b), ...measures(r) }));
   }
 
   /** Totals per value of one dimension in [start, end), most expensive first. */
   async breakdown(tenantId: string, dim: RollupDim, start: Date, end: Date, limit = 50) {
-    const p = new Params(this.pg);
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT value, ${SUMS} FROM usage_rollups
-       WHERE tenant_id = ${p.add(tenantId)} AND dim = ${p.add(dim)} AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
-       GROUP BY value ORDER BY SUM(cost_usd) DESC, SUM(requests) DESC, value LIMIT ${Number(limit)}`,
-      p.values,
+    const { rows } = await this.db.run(
+      sql(
+        `SELECT value, ${SUMS} FROM usage_rollups
+         WHERE tenant_id = ? AND dim = ? AND bucket >= ? AND bucket < ?
+         GROUP BY value ORDER BY SUM(cost_usd) DESC, SUM(requests) DESC, value LIMIT ?`,
+        tenantId,
+        dim,
+        start,
+        end,
+        limit,
+      ),
     );
     return rows.map((r) => ({ value: String(r.value), ...measures(r) }));
   }
@@ -139,13 +134,16 @@ export class ConsoleStatsRepository {
    * of one per dimension), each dimension's rows most expensive first, at most `limit` each.
    */
   async breakdowns(tenantId: string, dims: RollupDim[], start: Date, end: Date, limit = 50) {
-    const p = new Params(this.pg);
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT dim, value, ${SUMS} FROM usage_rollups
-       WHERE tenant_id = ${p.add(tenantId)} AND dim IN (${dims.map((d) => p.add(d)).join(', ')})
-         AND bucket >= ${p.time(start)} AND bucket < ${p.time(end)}
-       GROUP BY dim, value ORDER BY dim, SUM(cost_usd) DESC, SUM(requests) DESC, value`,
-      p.values,
+    const { rows } = await this.db.run(
+      sql(
+        `SELECT dim, value, ${SUMS} FROM usage_rollups
+         WHERE tenant_id = ? AND dim IN (${placeholders(dims.length)}) AND bucket >= ? AND bucket < ?
+         GROUP BY dim, value ORDER BY dim, SUM(cost_usd) DESC, SUM(requests) DESC, value`,
+        tenantId,
+        ...dims,
+        start,
+        end,
+      ),
     );
     const out = new Map<RollupDim, ({ value: string } & Measures)[]>(dims.map((d) => [d, []]));
     for (const r of rows) {
@@ -157,20 +155,29 @@ export class ConsoleStatsRepository {
 
   /** Model calls refused by policy (403 allow-list, 422 PII, 429 limits/budget) per bucket and status. */
   async refusals(tenantId: string, start: Date, end: Date, g: Granularity) {
-    const p = new Params(this.pg);
-    const bucket = this.pg
-      ? `date_trunc('${g}', occurred_at AT TIME ZONE 'UTC')`
-      : g === 'hour'
-        ? "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 2) || ':00:00Z'"
-        : "substr(occurred_at, 1, 10) || 'T00:00:00Z'";
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      this.formatBuckets(`SELECT ${bucket} AS bt, status_code, COUNT(*) AS n FROM audit_events
-       WHERE tenant_id = ${p.add(tenantId)} AND occurred_at >= ${p.time(start)} AND occurred_at < ${p.time(end)}
-         AND ${AUDIT_REFUSAL_PREDICATE}
-       GROUP BY 1, 2`),
-      p.values,
+    const { rows } = await this.db.run(
+      sql(
+        this
+          .formatBuckets(`SELECT ${this.bucketOf('occurred_at', g)} AS bt, status_code, COUNT(*) AS n FROM audit_events
+         WHERE tenant_id = ? AND occurred_at >= ? AND occurred_at < ? AND ${AUDIT_REFUSAL_PREDICATE}
+         GROUP BY 1, 2`),
+        tenantId,
+        start,
+        end,
+      ),
     );
     return rows.map((r) => ({ bucket: String(r.b), status: Number(r.status_code), count: Number(r.n) }));
+  }
+
+  /**
+   * The hour or UTC day a timestamp column falls in. PostgreSQL groups on the truncated time
+   * and {@link formatBuckets} formats only the groups; SQLite's timestamps are UTC text.
+   */
+  private bucketOf(column: string, g: Granularity): string {
+    if (this.pg) return `date_trunc('${g}', ${column} AT TIME ZONE 'UTC')`;
+    return g === 'hour'
+      ? `substr(${column}, 1, 10) || 'T' || substr(${column}, 12, 2) || ':00:00Z'`
+      : `substr(${column}, 1, 10) || 'T00:00:00Z'`;
   }
 
   /** Orders by bucket; on PostgreSQL also turns the bucket timestamps into ISO text. */
@@ -181,35 +188,37 @@ export class ConsoleStatsRepository {
 
   /** One page of usage rows, newest first, after `cursor`; `limit + 1` rows tell whether more exist. */
   async usagePage(tenantId: string, f: UsageFilters, cursor: UsageCursor | null, limit: number) {
-    const p = new Params(this.pg);
-    const where = [
-      `tenant_id = ${p.add(tenantId)}`,
-      `created_at >= ${p.time(f.start)}`,
-      `created_at < ${p.time(f.end)}`,
-    ];
-    if (f.apiKeyId !== undefined) where.push(`api_key_id = ${p.add(f.apiKeyId)}`);
-    if (f.model !== undefined) where.push(`model = ${p.add(f.model)}`);
-    if (f.provider !== undefined) where.push(`provider = ${p.add(f.provider)}`);
-    if (f.route !== undefined) where.push(`route = ${p.add(f.route)}`);
-    if (f.endpoint !== undefined) where.push(`endpoint = ${p.add(f.endpoint)}`);
-    if (f.requestId !== undefined) where.push(`request_id = ${p.add(f.requestId)}`);
+    const where = ['tenant_id = ?', 'created_at >= ?', 'created_at < ?'];
+    const params: unknown[] = [tenantId, f.start, f.end];
+    const equal = (column: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      params.push(value);
+    };
+    equal('api_key_id', f.apiKeyId);
+    equal('model', f.model);
+    equal('provider', f.provider);
+    equal('route', f.route);
+    equal('endpoint', f.endpoint);
+    equal('request_id', f.requestId);
     if (f.status === 'ok') where.push('status < 400');
     else if (f.status === 'error') where.push('status >= 400');
-    else if (typeof f.status === 'number') where.push(`status = ${p.add(f.status)}`);
+    else equal('status', f.status);
+    if (cursor) {
+      const at = this.pg ? '?::timestamptz' : '?';
+      where.push(`(created_at < ${at} OR (created_at = ${at} AND id < ?))`);
+      params.push(cursor.at, cursor.at, cursor.id);
+    }
     const at = this.pg
       ? `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
       : 'created_at';
-    if (cursor) {
-      const c = this.pg ? `${p.add(cursor.at)}::timestamptz` : p.add(cursor.at);
-      const c2 = this.pg ? `${p.add(cursor.at)}::timestamptz` : p.add(cursor.at);
-      where.push(`(created_at < ${c} OR (created_at = ${c2} AND id < ${p.add(cursor.id)}))`);
-    }
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT id, ${at} AS at, api_key_id, endpoint, route, provider, model, status, outcome, prompt_tokens,
-         completion_tokens, total_tokens, cost_usd, latency_ms, ttft_ms, cached, estimated, stream, attempts, request_id
-       FROM usage_records WHERE ${where.join(' AND ')}
-       ORDER BY created_at DESC, id DESC LIMIT ${Number(limit) + 1}`,
-      p.values,
+    const { rows } = await this.db.run(
+      sql(
+        `SELECT ${at} AS at, ${USAGE_ROW_COLUMNS} FROM usage_records WHERE ${where.join(' AND ')}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      ),
     );
     return rows.map((r) => ({ at: String(r.at), row: this.usageRow(r) }));
   }
@@ -243,10 +252,8 @@ export class ConsoleStatsRepository {
 
   /** Names of the tenant's keys, revoked ones included (old usage rows still point at them). */
   async keyNames(tenantId: string): Promise<Map<string, { name: string; prefix: string; revoked: boolean }>> {
-    const p = new Params(this.pg);
-    const rows = await this.ds.query<Record<string, unknown>[]>(
-      `SELECT id, name, prefix, revoked_at FROM api_keys WHERE tenant_id = ${p.add(tenantId)}`,
-      p.values,
+    const { rows } = await this.db.run(
+      sql('SELECT id, name, prefix, revoked_at FROM api_keys WHERE tenant_id = ?', tenantId),
     );
     return new Map(
       rows.map((r) => [

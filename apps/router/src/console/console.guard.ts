@@ -1,6 +1,6 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { classifyCredential, type Principal, TenantService } from '@app/auth';
+import { classifyCredential, type Caller, TenantService } from '@app/auth';
 import { AtpError } from '@app/common';
 import {
   CSRF_HEADER,
@@ -16,7 +16,7 @@ import { ConsoleSessionService } from './console-session.service';
 /** Which tenant a console call works on, and as whom. */
 export interface ConsoleScope {
   tenantId: string;
-  principal: Principal;
+  caller: Caller;
   platformAdmin: boolean;
   /** The session token (for sign-out). */
   token: string;
@@ -59,14 +59,14 @@ export class ConsoleGuard implements CanActivate {
         'console_session_invalid',
         'The console session is not valid: sign in again',
       );
-    const principal = await this.sessions.credentialsOf(token, req, http.getResponse<FastifyReply>());
-    const scopes = consoleScopes(principal.scopes);
-    if (!scopes.length || (await this.sessions.hasEnded(principal.credentialId)))
+    const caller = await this.sessions.credentialsOf(token, req, http.getResponse<FastifyReply>());
+    const scopes = consoleScopes(caller.scopes);
+    if (!scopes.length || (await this.sessions.hasEnded(caller.credentialId)))
       throw AtpError.unauthorized('console_session_ended', 'The console session has ended: sign in again');
     if (!SAFE_METHODS.has(req.method)) {
       if (isCrossSite(req.headers))
         throw AtpError.forbidden('cross_site_request', 'Cross-site requests to the console are refused');
-      if (!csrfTokenMatches(this.sessions.secret, principal.credentialId ?? '', req.headers[CSRF_HEADER]))
+      if (!csrfTokenMatches(this.sessions.secret, caller.credentialId ?? '', req.headers[CSRF_HEADER]))
         throw AtpError.forbidden(
           'csrf_token_invalid',
           `The ${CSRF_HEADER} header is missing or does not match the session`,
@@ -74,16 +74,16 @@ export class ConsoleGuard implements CanActivate {
     }
     const platformAdmin = scopes.includes('platform:admin');
     const asked = (req.query as Record<string, unknown> | undefined)?.tenant;
-    let tenantId = principal.tenantId;
-    if (typeof asked === 'string' && asked !== '' && asked !== principal.tenantId) {
+    let tenantId = caller.tenantId;
+    if (typeof asked === 'string' && asked !== '' && asked !== caller.tenantId) {
       if (!platformAdmin)
         throw AtpError.forbidden('tenant_forbidden', 'Only a platform admin can open another tenant');
       await this.tenants.getTenant(asked); // 404 for an unknown tenant
       tenantId = asked;
     }
-    req.principal = principal;
+    req.caller = caller;
     const exp = tokenClaims(token).exp ?? 0;
-    req.consoleScope = { tenantId, principal, platformAdmin, token, expiresAt: new Date(exp * 1000) };
+    req.consoleScope = { tenantId, caller, platformAdmin, token, expiresAt: new Date(exp * 1000) };
     return true;
   }
 }

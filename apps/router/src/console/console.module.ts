@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { GovernanceModule } from '../governance/governance.module';
+import { LimitsModule } from '../limits/limits.module';
 import { RoutingModule } from '../routing/routing.module';
 import { UsageModule } from '../usage/usage.module';
 import { ConsoleApiController } from './console-api.controller';
@@ -18,7 +18,7 @@ import { ConsoleGuard } from './console.guard';
  * and the read/write API the page calls. Auth, audit and the database come from global modules.
  */
 @Module({
-  imports: [GovernanceModule, RoutingModule, UsageModule],
+  imports: [LimitsModule, RoutingModule, UsageModule],
   controllers: [
     ConsoleStaticController,
     ConsoleSessionController,

@@ -1,5 +1,8 @@
-import catalogData from './catalog.data.json';
-import { BUILTIN_MODELS, CATALOG_AS_OF, parseCatalogData } from './catalog';
+import { PROVIDERS } from '@app/providers';
+import { BUILTIN_MODELS, CATALOG_AS_OF, callCost, type CatalogModel, parseCatalogData } from './catalog';
+
+/** The providers' catalog files together (was catalog.data.json). */
+const catalogData = { models: PROVIDERS.flatMap((p) => p.catalog.models) };
 
 /** Every id the catalog listed before the refresh: configs in the field name them. */
 const EARLIER_IDS = [
@@ -18,7 +21,7 @@ const EARLIER_IDS = [
   'mock-embedding',
 ];
 
-describe('catalog.data.json', () => {
+describe("the built-in catalog (the providers' <vendor>.catalog.json)", () => {
   it('parses, with an as_of date', () => {
     expect(CATALOG_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(BUILTIN_MODELS.length).toBe(catalogData.models.length);
@@ -87,5 +90,47 @@ describe('catalog.data.json', () => {
     expect(() => parseCatalogData({ as_of: '2026-12-01', models: [{ ...entry, price: 3 }] })).toThrow(
       /price/,
     );
+  });
+});
+
+describe('callCost: what a call cost, prompt-cache tokens at their own prices', () => {
+  const model = (id: string) => BUILTIN_MODELS.find((m) => m.id === id) as CatalogModel;
+
+  it('Claude: cache reads at the cache-read price, writes at the cache-write price, the rest at input', () => {
+    // claude-sonnet-4-5: input $3, output $15, cache read $0.30, cache write $3.75 per 1M
+    const cost = callCost(model('claude-sonnet-4-5'), {
+      prompt_tokens: 1_000_000 + 2_000_000 + 4_000_000,
+      completion_tokens: 100_000,
+      total_tokens: 7_100_000,
+      prompt_tokens_details: { cached_tokens: 4_000_000 },
+      cache_creation_input_tokens: 2_000_000,
+    });
+    expect(cost).toBeCloseTo(3 + 2 * 3.75 + 4 * 0.3 + 0.1 * 15, 10);
+  });
+
+  it('OpenAI: cached prompt tokens at the cached-input price; without cache fields, the plain prices', () => {
+    const mini = model('gpt-4o-mini');
+    const plain = { prompt_tokens: 1_000_000, completion_tokens: 1_000_000, total_tokens: 2_000_000 };
+    expect(callCost(mini, plain)).toBeCloseTo(mini.inputPer1M + mini.outputPer1M, 10);
+    expect(callCost(mini, { ...plain, prompt_tokens_details: { cached_tokens: 1_000_000 } })).toBeCloseTo(
+      mini.cacheReadPer1M! + mini.outputPer1M,
+      10,
+    );
+  });
+
+  it('a model without cache prices bills cache tokens at the input price', () => {
+    const bare: CatalogModel = {
+      ...model('gpt-4o-mini'),
+      cacheReadPer1M: undefined,
+      cacheWritePer1M: undefined,
+    };
+    const usage = {
+      prompt_tokens: 300,
+      completion_tokens: 0,
+      total_tokens: 300,
+      prompt_tokens_details: { cached_tokens: 100 },
+      cache_creation_input_tokens: 100,
+    };
+    expect(callCost(bare, usage)).toBeCloseTo((300 * bare.inputPer1M) / 1e6, 12);
   });
 });

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import catalogData from './catalog.data.json';
+import { PROVIDERS, type ProviderDefinition, type Usage } from '@app/providers';
 
 /**
- * The model catalog: what each model costs and can do. The built-in entries live in
- * `catalog.data.json` (with its `as_of` date and sources); prices are USD per 1M tokens, the
- * vendors' list prices. Override or extend them with ATP_ROUTING_CONFIG.
+ * The model catalog: what each model costs and can do. The built-in entries come from the
+ * providers: each provider folder's `<vendor>.catalog.json` (with its `as_of` date and sources);
+ * prices are USD per 1M tokens, the vendors' list prices. Override or extend them with
+ * ATP_ROUTING_CONFIG.
  */
 export type ModelKind = 'chat' | 'embedding';
 
@@ -36,7 +37,7 @@ export interface CatalogModel {
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
-/** One entry of catalog.data.json. */
+/** One entry of a provider's `<vendor>.catalog.json`. */
 export const CatalogEntrySchema = z
   .object({
     id: z.string().min(1),
@@ -93,23 +94,52 @@ export function toCatalogModel(e: CatalogEntry): CatalogModel {
 }
 
 /** Parses catalog data; a bad file is a programming error, reported with every offending path. */
-export function parseCatalogData(data: unknown): { asOf: string; models: CatalogModel[] } {
+export function parseCatalogData(
+  data: unknown,
+  source = 'catalog data',
+): { asOf: string; models: CatalogModel[] } {
   const parsed = CatalogDataSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`catalog.data.json is invalid: ${problems.join('; ')}`);
+    throw new Error(`${source} is invalid: ${problems.join('; ')}`);
   }
   const ids = new Set<string>();
   for (const m of parsed.data.models) {
-    if (ids.has(m.id)) throw new Error(`catalog.data.json lists ${m.id} twice`);
+    if (ids.has(m.id)) throw new Error(`${source} lists ${m.id} twice`);
     ids.add(m.id);
   }
   return { asOf: parsed.data.as_of, models: parsed.data.models.map(toCatalogModel) };
 }
 
-const builtin = parseCatalogData(catalogData);
+/**
+ * The built-in catalog: every provider's entries, in list order. Each entry must name its own
+ * provider, and an id may be listed once across all of them. `asOf` is the oldest `as_of`.
+ */
+export function providersCatalog(providers: readonly ProviderDefinition[]): {
+  asOf: string;
+  models: CatalogModel[];
+} {
+  const models: CatalogModel[] = [];
+  const owner = new Map<string, string>();
+  let asOf = '';
+  for (const p of providers) {
+    const source = `${p.id}.catalog.json`;
+    const parsed = parseCatalogData(p.catalog, source);
+    for (const m of parsed.models) {
+      if (m.provider !== p.id) throw new Error(`${source} lists ${m.id} under provider "${m.provider}"`);
+      const other = owner.get(m.id);
+      if (other) throw new Error(`${m.id} is listed by both ${other}.catalog.json and ${source}`);
+      owner.set(m.id, p.id);
+      models.push(m);
+    }
+    if (!asOf || parsed.asOf < asOf) asOf = parsed.asOf;
+  }
+  return { asOf, models };
+}
 
-/** The date the built-in prices were compiled. */
+const builtin = providersCatalog(PROVIDERS);
+
+/** The date the built-in prices were compiled (the oldest provider's). */
 export const CATALOG_AS_OF = builtin.asOf;
 
 export const BUILTIN_MODELS: CatalogModel[] = builtin.models;
@@ -167,7 +197,21 @@ export const BUILTIN_ROUTES: RouteDefinition[] = [
   },
 ];
 
-/** Worst-case and actual cost in USD. */
-export function costUsd(model: CatalogModel, inputTokens: number, outputTokens: number): number {
-  return (inputTokens * model.inputPer1M + outputTokens * model.outputPer1M) / 1_000_000;
+/**
+ * What a call cost in USD: the one price function the ledger uses for every door. Of the prompt
+ * tokens, prompt-cache reads (`prompt_tokens_details.cached_tokens`) are priced at the model's
+ * cache-read price and prompt-cache writes (`cache_creation_input_tokens`, Anthropic) at its
+ * cache-write price — each at the input price where the catalog has none — and the rest at the
+ * input price; completion tokens at the output price.
+ */
+export function callCost(model: CatalogModel, usage: Usage): number {
+  const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage.cache_creation_input_tokens ?? 0;
+  const plain = Math.max(0, usage.prompt_tokens - read - written);
+  const perMillion =
+    plain * model.inputPer1M +
+    read * (model.cacheReadPer1M ?? model.inputPer1M) +
+    written * (model.cacheWritePer1M ?? model.inputPer1M) +
+    usage.completion_tokens * model.outputPer1M;
+  return perMillion / 1_000_000;
 }

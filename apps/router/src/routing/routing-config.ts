@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { BUILTIN_MODELS, BUILTIN_ROUTES, type CatalogModel, type RouteDefinition } from './catalog';
+import { PROVIDERS, type ProviderDefinition } from '@app/providers';
+import {
+  BUILTIN_MODELS,
+  BUILTIN_ROUTES,
+  type CatalogModel,
+  providersCatalog,
+  type RouteDefinition,
+} from './catalog';
 import type { Catalog } from './resolve-model';
 
 const ModelSchema = z.object({
@@ -87,9 +94,16 @@ export function readRoutingConfig(path: string): RoutingConfigFile {
   return parseRoutingConfig(text, `ATP_ROUTING_CONFIG ${path}`);
 }
 
-/** The built-in catalog, with a config file's models and routes added or replacing by id/name. */
-export function buildCatalog(file?: RoutingConfigFile): Catalog {
-  const models = new Map<string, CatalogModel>(BUILTIN_MODELS.map((m) => [m.id, m]));
+/**
+ * The providers' catalog entries and the built-in routes, with a config file's models and routes
+ * added or replacing by id/name.
+ */
+export function buildCatalog(
+  file?: RoutingConfigFile,
+  providers: readonly ProviderDefinition[] = PROVIDERS,
+): Catalog {
+  const builtin = providers === PROVIDERS ? BUILTIN_MODELS : providersCatalog(providers).models;
+  const models = new Map<string, CatalogModel>(builtin.map((m) => [m.id, m]));
   const routes = new Map<string, RouteDefinition>(BUILTIN_ROUTES.map((r) => [r.name, r]));
   for (const m of file?.models ?? []) {
     models.set(m.id, {

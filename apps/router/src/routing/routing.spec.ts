@@ -1,6 +1,6 @@
 import { MemoryKvStore } from '@app/cache';
 import { AtpError } from '@app/common';
-import { BUILTIN_MODELS, BUILTIN_ROUTES, costUsd } from './catalog';
+import { BUILTIN_MODELS, BUILTIN_ROUTES, callCost } from './catalog';
 import { CircuitBreaker } from './circuit-breaker';
 import { resolveModel } from './resolve-model';
 import { buildCatalog, parseRoutingConfig, RoutingConfigError } from './routing-config';
@@ -203,7 +203,8 @@ routes:
         expect(catalog.models.get(model)!.deprecated).toBeUndefined();
       }
     }
-    expect(costUsd(catalog.models.get('gpt-4o-mini')!, 1_000_000, 1_000_000)).toBeCloseTo(0.75);
+    const million = { prompt_tokens: 1_000_000, completion_tokens: 1_000_000, total_tokens: 2_000_000 };
+    expect(callCost(catalog.models.get('gpt-4o-mini')!, million)).toBeCloseTo(0.75);
   });
 
   it('the routing YAML adds cache prices and a deprecation date, and replaces a built-in entry', () => {

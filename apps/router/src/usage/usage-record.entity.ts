@@ -17,7 +17,8 @@ export class UsageRecordEntity {
   subject!: string;
 
   @Column({ type: 'varchar', length: 16 })
-  endpoint!: 'chat' | 'embeddings';
+  /** The door the call came in through. */
+  endpoint!: 'chat' | 'embeddings' | 'responses' | 'messages';
 
   @Column({ type: 'varchar', length: 200 })
   route!: string;

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Principal, Scopes } from '@app/auth';
+import { type Caller, CurrentCaller, Scopes } from '@app/auth';
 import { AtpError } from '@app/common';
 import { UsageRecorder } from './usage-recorder';
 import { type UsageGroupBy, UsageRepository } from './usage.repository';
@@ -37,7 +37,7 @@ export class UsageController {
   @ApiQuery({ name: 'end', required: false, description: 'ISO date or Unix seconds (default: now)' })
   @ApiQuery({ name: 'group_by', required: false, enum: GROUPS })
   async usage(
-    @Principal() principal: Principal,
+    @CurrentCaller() caller: Caller,
     @Query('start') startRaw?: string,
     @Query('end') endRaw?: string,
     @Query('group_by') groupRaw?: string,
@@ -55,7 +55,7 @@ export class UsageController {
     }
     // Rows are batched off the request path: write what is queued so the answer is complete.
     await this.recorder.flush();
-    const rows = await this.repository.aggregateForTenant(principal.tenantId, start, end, groupBy);
+    const rows = await this.repository.aggregateForTenant(caller.tenantId, start, end, groupBy);
     const totals = rows.reduce(
       (t, r) => ({
         requests: t.requests + r.requests,

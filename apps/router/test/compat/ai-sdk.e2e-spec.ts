@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { sampleFromSchema } from '@app/providers/testing';
 import { SERVICES_LABEL } from '@app/testing';
 import {
-  type CompatEnv,
   type CompatTarget,
   FAKE_TEXT,
   FAKE_USAGE,
+  isFake,
   referenceVectors,
-  startCompatEnv,
   TARGETS,
+  useCompatEnv,
 } from './compat-env';
 
 const Recipe = z.object({
@@ -25,19 +25,10 @@ const Lookup = z.object({ city: z.string(), country: z.string().optional() });
 
 /** The Vercel AI SDK (`ai` 6 + `@ai-sdk/openai` 3) with `createOpenAI({ baseURL, apiKey }).chat(model)`. */
 describe(`client compatibility: Vercel AI SDK (${SERVICES_LABEL})`, () => {
-  let env: CompatEnv;
-
-  beforeAll(async () => {
-    env = await startCompatEnv();
-  }, 60_000);
-  beforeEach(() => env.upstream.reset());
-  afterAll(async () => {
-    await env?.close();
-  });
+  const env = useCompatEnv();
 
   const providerFor = (t: CompatTarget) =>
-    createOpenAI({ baseURL: `${env.routerFor(t).url}/v1`, apiKey: env.routerFor(t).key });
-  const isFake = (t: CompatTarget) => t.name !== 'mock';
+    createOpenAI({ baseURL: `${env().routerFor(t).url}/v1`, apiKey: env().routerFor(t).key });
 
   describe.each(TARGETS)('$name ($chatModel)', (target) => {
     it('generateText: text, finish reason and usage', async () => {
@@ -85,7 +76,7 @@ describe(`client compatibility: Vercel AI SDK (${SERVICES_LABEL})`, () => {
       expect(Recipe.parse(res.object)).toEqual(res.object);
       if (isFake(target)) {
         // The vendor got the schema in its own format and its JSON came back unchanged.
-        const sent = env.upstream.requests[0].body;
+        const sent = env().upstream.requests[0].body;
         const schema =
           target.name === 'openai'
             ? sent.response_format.json_schema.schema
@@ -122,7 +113,7 @@ describe(`client compatibility: Vercel AI SDK (${SERVICES_LABEL})`, () => {
       expect(executed).toEqual([input]);
       expect(res.toolResults[0].output).toEqual({ found: true });
       if (isFake(target)) {
-        const sent = env.upstream.requests[0].body;
+        const sent = env().upstream.requests[0].body;
         expect(
           target.name === 'openai'
             ? sent.tool_choice
@@ -137,7 +128,7 @@ describe(`client compatibility: Vercel AI SDK (${SERVICES_LABEL})`, () => {
       if (!target.embeddingModel) return; // Anthropic has no embeddings (see the openai SDK suite)
       const model = providerFor(target).embedding(target.embeddingModel);
       const one = await embed({ model, value: 'sunny day', maxRetries: 0 });
-      const [expectedOne] = await referenceVectors(env, target, ['sunny day']);
+      const [expectedOne] = await referenceVectors(env(), target, ['sunny day']);
       // The AI SDK asks for floats: equal to float32 of them within float32 precision.
       expect(one.embedding).toHaveLength(expectedOne.length);
       one.embedding.forEach((v, i) => expect(Math.fround(v)).toBe(expectedOne[i]));
@@ -147,7 +138,7 @@ describe(`client compatibility: Vercel AI SDK (${SERVICES_LABEL})`, () => {
         values,
         maxRetries: 0,
       });
-      const expected = await referenceVectors(env, target, values);
+      const expected = await referenceVectors(env(), target, values);
       expect(many.embeddings.map((e) => e.map((v) => Math.fround(v)))).toEqual(expected);
       expect(many.usage.tokens).toBeGreaterThan(0);
     });

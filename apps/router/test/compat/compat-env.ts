@@ -1,3 +1,5 @@
+import OpenAI from 'openai';
+import { z } from 'zod';
 import { fakeVector, type FakeVendor } from '@app/providers/testing';
 import { bootApp, type BootedApp, createTestEnv, type TestEnv } from '@app/testing';
 import { AppModule } from '../../src/app.module';
@@ -30,6 +32,16 @@ export const FAKE_USAGE = { prompt: 21, completion: 7 };
 export const FAKE_TEXT = 'Hello from the fake upstream.';
 /** Embedding size of the fakes (the vendor's own default is larger; 64 keeps the payloads small). */
 export const FAKE_DIMS = 64;
+
+/** The arguments of the `get_weather` tool both `openai` SDK suites declare. */
+export const Weather = z.object({
+  city: z.string(),
+  unit: z.enum(['celsius', 'fahrenheit']),
+  days: z.number().int().min(1).max(7),
+});
+
+/** Is a fake vendor behind the target (exact text and usage known), rather than the embedded mock? */
+export const isFake = (t: CompatTarget) => t.name !== 'mock';
 
 export interface CompatRouter {
   url: string;
@@ -79,6 +91,32 @@ export async function startCompatEnv(): Promise<CompatEnv> {
       for (const e of envs) await e.cleanup();
     },
   };
+}
+
+/**
+ * The suite's compat env: booted once before its tests, the fake upstream reset before each,
+ * closed after. Call at the top of a describe; read the env through the returned getter.
+ */
+export function useCompatEnv(): () => CompatEnv {
+  let env: CompatEnv | undefined;
+  beforeAll(async () => {
+    env = await startCompatEnv();
+  }, 60_000);
+  beforeEach(() => env!.upstream.reset());
+  afterAll(async () => {
+    await env?.close();
+  });
+  return () => env!;
+}
+
+/** The official `openai` SDK on the router in front of `target` (its tenant's key unless given). */
+export function openaiClient(
+  env: CompatEnv,
+  target: CompatTarget,
+  apiKey = env.routerFor(target).key,
+): OpenAI {
+  const router = env.routerFor(target);
+  return new OpenAI({ apiKey, baseURL: `${router.url}/v1`, maxRetries: 0, timeout: 15_000 });
 }
 
 /** Float values as a JSON request with `encoding_format: "float"` gets them (the reference for the mock). */

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { sampleFromSchema } from '@app/providers/testing';
 import { SERVICES_LABEL } from '@app/testing';
 import {
-  type CompatEnv,
   type CompatTarget,
   FAKE_TEXT,
   FAKE_USAGE,
+  isFake,
   referenceVectors,
-  startCompatEnv,
   TARGETS,
+  useCompatEnv,
 } from './compat-env';
 
 const Weather = z.object({
@@ -33,25 +33,16 @@ const weatherTool = tool(async ({ city }) => `Sunny in ${city}`, {
 
 /** `@langchain/openai` (ChatOpenAI, OpenAIEmbeddings) pointed at the router. */
 describe(`client compatibility: @langchain/openai (${SERVICES_LABEL})`, () => {
-  let env: CompatEnv;
-
-  beforeAll(async () => {
-    env = await startCompatEnv();
-  }, 60_000);
-  beforeEach(() => env.upstream.reset());
-  afterAll(async () => {
-    await env?.close();
-  });
+  const env = useCompatEnv();
 
   const chatFor = (t: CompatTarget) =>
     new ChatOpenAI({
       model: t.chatModel,
-      apiKey: env.routerFor(t).key,
-      configuration: { baseURL: `${env.routerFor(t).url}/v1` },
+      apiKey: env().routerFor(t).key,
+      configuration: { baseURL: `${env().routerFor(t).url}/v1` },
       maxRetries: 0,
       timeout: 15_000,
     });
-  const isFake = (t: CompatTarget) => t.name !== 'mock';
 
   describe.each(TARGETS)('$name ($chatModel)', (target) => {
     it('ChatOpenAI.invoke: text and usage metadata', async () => {
@@ -96,7 +87,7 @@ describe(`client compatibility: @langchain/openai (${SERVICES_LABEL})`, () => {
       expect(call.name).toBe('get_weather');
       const args = Weather.parse(call.args);
       if (isFake(target)) {
-        const sent = env.upstream.requests[0];
+        const sent = env().upstream.requests[0];
         const schema =
           target.name === 'openai'
             ? sent.body.tools[0].function.parameters
@@ -124,8 +115,8 @@ describe(`client compatibility: @langchain/openai (${SERVICES_LABEL})`, () => {
       if (!target.embeddingModel) return; // Anthropic has no embeddings (see the openai SDK suite)
       const embeddings = new OpenAIEmbeddings({
         model: target.embeddingModel,
-        apiKey: env.routerFor(target).key,
-        configuration: { baseURL: `${env.routerFor(target).url}/v1` },
+        apiKey: env().routerFor(target).key,
+        configuration: { baseURL: `${env().routerFor(target).url}/v1` },
         maxRetries: 0,
       });
       const docs = ['first document', 'second document', 'third'];
@@ -133,9 +124,9 @@ describe(`client compatibility: @langchain/openai (${SERVICES_LABEL})`, () => {
         embeddings.embedQuery('a question'),
         embeddings.embedDocuments(docs),
       ]);
-      const [expectedQuery] = await referenceVectors(env, target, ['a question']);
+      const [expectedQuery] = await referenceVectors(env(), target, ['a question']);
       expect(query).toEqual(expectedQuery);
-      expect(vectors).toEqual(await referenceVectors(env, target, docs));
+      expect(vectors).toEqual(await referenceVectors(env(), target, docs));
       expect(query.some((v) => v !== 0)).toBe(true);
     });
   });

@@ -4,20 +4,16 @@ import { z } from 'zod';
 import { sampleFromSchema } from '@app/providers/testing';
 import { SERVICES_LABEL } from '@app/testing';
 import {
-  type CompatEnv,
   type CompatTarget,
   FAKE_TEXT,
   FAKE_USAGE,
+  isFake,
+  openaiClient,
   referenceVectors,
-  startCompatEnv,
   TARGETS,
+  useCompatEnv,
+  Weather,
 } from './compat-env';
-
-const Weather = z.object({
-  city: z.string(),
-  unit: z.enum(['celsius', 'fahrenheit']),
-  days: z.number().int().min(1).max(7),
-});
 
 const Event = z.object({
   title: z.string(),
@@ -38,19 +34,9 @@ const WEATHER_TOOL: OpenAI.ChatCompletionFunctionTool = {
 
 /** The official `openai` Node SDK (v6), unchanged but for baseURL and apiKey. */
 describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
-  let env: CompatEnv;
+  const env = useCompatEnv();
 
-  beforeAll(async () => {
-    env = await startCompatEnv();
-  }, 60_000);
-  beforeEach(() => env.upstream.reset());
-  afterAll(async () => {
-    await env?.close();
-  });
-
-  const clientFor = (t: CompatTarget, apiKey = env.routerFor(t).key) =>
-    new OpenAI({ apiKey, baseURL: `${env.routerFor(t).url}/v1`, maxRetries: 0, timeout: 15_000 });
-  const isFake = (t: CompatTarget) => t.name !== 'mock';
+  const clientFor = (t: CompatTarget, apiKey?: string) => openaiClient(env(), t, apiKey);
   const ask = (text: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content: text }];
 
   describe.each(TARGETS)('$name ($chatModel)', (target) => {
@@ -71,8 +57,8 @@ describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
           prompt_tokens: FAKE_USAGE.prompt,
           completion_tokens: FAKE_USAGE.completion,
         });
-        expect(env.upstream.requests).toHaveLength(1);
-        expect(env.upstream.requests[0].vendor).toBe(target.name);
+        expect(env().upstream.requests).toHaveLength(1);
+        expect(env().upstream.requests[0].vendor).toBe(target.name);
       } else {
         expect(text.length).toBeGreaterThan(0);
         expect(usage.completion_tokens).toBeGreaterThan(0);
@@ -153,7 +139,7 @@ describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
       expect(next.choices[0].finish_reason).toBe('stop');
       expect(next.choices[0].message.content?.length).toBeGreaterThan(0);
       if (isFake(target)) {
-        const sent = env.upstream.requests[1].body;
+        const sent = env().upstream.requests[1].body;
         const asText = JSON.stringify(sent);
         expect(asText).toContain('sunny'); // the tool result reached the vendor in its own format
       }
@@ -184,12 +170,12 @@ describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
       }
       const input = ['the quick brown fox', 'jumps over the lazy dog'];
       const res = await clientFor(target).embeddings.create({ model: target.embeddingModel, input });
-      const expected = await referenceVectors(env, target, input);
+      const expected = await referenceVectors(env(), target, input);
       expect(res.data.map((d) => d.embedding)).toEqual(expected);
       expect(res.data[0].embedding.some((v) => v !== 0)).toBe(true);
       expect(res.usage.prompt_tokens).toBeGreaterThan(0);
       if (isFake(target)) {
-        const sent = env.upstream.requests.find((r) => r.operation === 'embed')!;
+        const sent = env().upstream.requests.find((r) => r.operation === 'embed')!;
         expect(sent.body.encoding_format ?? 'float').toBe('float');
       }
     });
@@ -217,7 +203,7 @@ describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
         .catch((e: unknown) => e);
       expect(badRequest).toBeInstanceOf(OpenAI.BadRequestError);
       expect((badRequest as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
-      const limited = clientFor(target, await env.limitedKey(target));
+      const limited = clientFor(target, await env().limitedKey(target));
       await limited.chat.completions.create({ model: target.chatModel, messages: ask('one') });
       await expect(
         limited.chat.completions.create({ model: target.chatModel, messages: ask('two') }),
@@ -232,7 +218,7 @@ describe(`client compatibility: openai SDK (${SERVICES_LABEL})`, () => {
       });
       if (target.name === 'openai') {
         // OpenAI answers n itself; the fake (like the router) passes its single choice through.
-        expect(env.upstream.requests[0].body.n).toBe(2);
+        expect(env().upstream.requests[0].body.n).toBe(2);
         return;
       }
       expect(res.choices.map((c) => c.index)).toEqual([0, 1]);

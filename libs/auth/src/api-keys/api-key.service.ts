@@ -5,7 +5,7 @@ import { AuthClock } from '../clock';
 import { AuthEvents } from '../events/auth-events';
 import { isUuid } from '../ids';
 import { type Limits, normalizeLimits } from '../limits';
-import type { Actor } from '../principal';
+import type { Caller } from '../caller';
 import { missingScopes, type Scope } from '../scopes';
 import { TenantRepository } from '../tenants/tenant.repository';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key.format';
@@ -18,7 +18,7 @@ export interface CreateApiKeyParams {
   scopes: Scope[];
   expiresAt?: Date | null;
   limits?: Limits | null;
-  actor: Actor;
+  actor: Caller;
 }
 
 export interface CreatedApiKey {
@@ -90,7 +90,7 @@ export class ApiKeyService {
    * tenant's key id is indistinguishable from an unknown one.
    * @throws AtpError 404 `api_key_not_found`
    */
-  async revokeKey(params: { tenantId: string; keyId: string; actor: Actor }): Promise<void> {
+  async revokeKey(params: { tenantId: string; keyId: string; actor: Caller }): Promise<void> {
     const { tenantId, keyId, actor } = params;
     const at = new Date(this.clock.now());
     if (!isUuid(keyId) || !(await this.keys.revokeKey(tenantId, keyId, at))) {
@@ -109,7 +109,7 @@ export class ApiKeyService {
     tenantId: string;
     keyId: string;
     limits: Limits | null;
-    actor: Actor;
+    actor: Caller;
   }): Promise<Limits | null> {
     const { tenantId, keyId, actor } = params;
     const normalized = params.limits ? normalizeLimits(params.limits) : null;
@@ -123,7 +123,7 @@ export class ApiKeyService {
   }
 
   /** Operator CLI: revoke by id alone (the CLI has database access, so it is platform-wide). */
-  async revokeKeyAnyTenant(params: { keyId: string; actor: Actor }): Promise<{ tenantId: string }> {
+  async revokeKeyAnyTenant(params: { keyId: string; actor: Caller }): Promise<{ tenantId: string }> {
     const tenantId = await this.keys.findOwnerTenantId(params.keyId);
     if (!tenantId) throw AtpError.notFound('api_key_not_found', `No API key with id "${params.keyId}"`);
     await this.revokeKey({ tenantId, keyId: params.keyId, actor: params.actor });
@@ -134,7 +134,7 @@ export class ApiKeyService {
     action: 'apikey.created' | 'apikey.revoked' | 'limits.updated',
     statusCode: number,
     key: { id: string; tenantId: string },
-    actor: Actor,
+    actor: Caller,
   ): void {
     this.events.emit({
       action,

@@ -9,7 +9,7 @@ import { BufferPressure } from '@app/observability';
 import { API_KEY_CACHE_TTL_MS } from '../auth.constants';
 import { AuthClock } from '../clock';
 import { AuthErrors } from '../errors';
-import type { Principal } from '../principal';
+import type { CredentialIdentity } from '../caller';
 import { hashApiKey, isWellFormedApiKey } from './api-key.format';
 import { type ApiKeyRecord, ApiKeyRepository } from './api-key.repository';
 import { LastUsedTracker } from './last-used.tracker';
@@ -17,7 +17,6 @@ import { RevocationBus } from './revocation-bus';
 import { VerifiedKeyCache } from './verified-key-cache';
 
 const MAX_CACHED_KEYS = 10_000;
-const LAST_USED_FLUSH_MS = 10_000;
 
 /**
  * Verifies API keys on the hot path: a well-formedness check, then the in-memory cache, then (at
@@ -30,7 +29,6 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy, OnApplicat
   private readonly inflight = new Map<string, Promise<ApiKeyRecord | null>>();
   readonly usage: LastUsedTracker;
   private stopListening: (() => Promise<void>) | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
   /** Bumped on every revocation, so a lookup that raced with one does not re-cache the key. */
   private revocations = 0;
 
@@ -41,20 +39,17 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy, OnApplicat
     @Optional() pressure?: BufferPressure,
   ) {
     this.cache = new VerifiedKeyCache(API_KEY_CACHE_TTL_MS, MAX_CACHED_KEYS, () => this.clock.now());
-    this.usage = new LastUsedTracker(keys, () => this.clock.now());
-    // One pending timestamp per key (coalesced per minute): bounded by the number of keys in use.
-    pressure?.register({ name: 'api_key_last_used', limit: 100_000, depth: () => this.usage.pendingCount });
+    this.usage = new LastUsedTracker(keys, () => this.clock.now(), undefined, { pressure });
   }
 
   async onModuleInit(): Promise<void> {
     this.stopListening = await this.bus.listen((keyId) => this.evict(keyId));
-    this.flushTimer = setInterval(() => void this.usage.flush(), LAST_USED_FLUSH_MS).unref();
+    this.usage.start();
   }
 
   /** Before the database closes (TypeORM closes in onApplicationShutdown): write pending uses. */
   async onModuleDestroy(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    await this.usage.flush();
+    await this.usage.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -62,7 +57,7 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy, OnApplicat
   }
 
   /** @throws AtpError 401 `invalid_api_key` */
-  async verify(key: string): Promise<Principal> {
+  async verify(key: string): Promise<CredentialIdentity> {
     if (!isWellFormedApiKey(key)) throw AuthErrors.invalidApiKey('The API key is malformed');
     const hash = hashApiKey(key);
     let record = this.cache.get(hash);

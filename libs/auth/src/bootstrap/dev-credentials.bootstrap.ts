@@ -7,7 +7,7 @@ import { AUTH_SETTINGS } from '../auth.tokens';
 import type { AuthSettings } from '../auth-settings';
 import { ApiKeyService } from '../api-keys/api-key.service';
 import { isUniqueViolation } from '../db-errors';
-import type { Actor } from '../principal';
+import { type Caller, operatorCaller } from '../caller';
 import { SCOPES } from '../scopes';
 import { TenantRepository } from '../tenants/tenant.repository';
 
@@ -15,13 +15,7 @@ export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
 export const DEV_TENANT_NAME = 'default';
 const FILE_WAIT_MS = 3000;
 
-const BOOTSTRAP_ACTOR: Actor = {
-  subject: 'bootstrap',
-  credentialId: null,
-  scopes: SCOPES,
-  requestId: null,
-  sourceIp: null,
-};
+const BOOTSTRAP_ACTOR: Caller = operatorCaller('bootstrap');
 
 /**
  * Development only: on an empty database, create tenant `default` and an API key with every

@@ -12,7 +12,7 @@ export interface AuthEvent {
   outcome: 'success' | 'denied';
   /** Null when the request never authenticated (401). */
   tenantId: string | null;
-  /** The acting principal's subject (`api_key:<id>`, a token's `sub`, `cli:<user>`). */
+  /** The acting caller's subject (`api_key:<id>`, a token's `sub`, `cli:<user>`). */
   actorId: string | null;
   credentialId: string | null;
   statusCode: number;

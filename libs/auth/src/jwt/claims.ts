@@ -24,7 +24,7 @@ export function claimValue(payload: Record<string, unknown>, name: string): unkn
 }
 
 /**
- * What a verified token says about its principal. A token without an expiry, a subject or a
+ * What a verified token says about its caller. A token without an expiry, a subject or a
  * tenant is refused: it could not be bounded, attributed or scoped to one tenant's data.
  * @throws AtpError 401 `invalid_token`
  */

@@ -4,7 +4,7 @@ import { Strategy } from 'passport-strategy';
 import { ApiKeyVerifier } from '../api-keys/api-key.verifier';
 import { API_KEY_STRATEGY } from '../auth.constants';
 import { AuthErrors } from '../errors';
-import type { Principal } from '../principal';
+import type { CredentialIdentity } from '../caller';
 import {
   AUTH_PASSPORT,
   bearerCredentialOf,
@@ -13,7 +13,7 @@ import {
   type DetachedRegistry,
 } from './passport-registry';
 
-type Verify = (key: string, done: (err: unknown, principal?: Principal | false) => void) => void;
+type Verify = (key: string, done: (err: unknown, identity?: CredentialIdentity | false) => void) => void;
 
 /** A passport strategy for `Authorization: Bearer atp_…` (passport-http-bearer's shape, no extra dependency). */
 export class BearerApiKeyStrategy extends Strategy {
@@ -26,10 +26,10 @@ export class BearerApiKeyStrategy extends Strategy {
   override authenticate(req: unknown): void {
     const key = bearerCredentialOf(req);
     if (!key) return this.fail(AuthErrors.missingCredential(), 401);
-    this.verifyKey(key, (err, principal) => {
+    this.verifyKey(key, (err, identity) => {
       if (err) return this.error(err as Error);
-      if (!principal) return this.fail(AuthErrors.invalidApiKey(), 401);
-      this.success(principal);
+      if (!identity) return this.fail(AuthErrors.invalidApiKey(), 401);
+      this.success(identity);
     });
   }
 }
@@ -44,7 +44,7 @@ export class ApiKeyStrategy extends PassportStrategy(BearerApiKeyStrategy, API_K
     passport.use(API_KEY_STRATEGY, this);
   }
 
-  validate(key: string): Promise<Principal> {
+  validate(key: string): Promise<CredentialIdentity> {
     return this.verifier.verify(key);
   }
 

@@ -7,7 +7,7 @@ import { AuthErrors } from '../errors';
 import { claimsFromPayload } from '../jwt/claims';
 import { type OidcSettings, oidcVerifyOptions } from '../jwt/jwt-verify-options';
 import type { OidcKeySet } from '../oidc/oidc-key-set';
-import type { Principal } from '../principal';
+import type { CredentialIdentity } from '../caller';
 import type { TenantDirectory } from '../tenants/tenant-directory';
 import {
   bearerCredentialOf,
@@ -49,7 +49,7 @@ export class OidcStrategy extends PassportStrategy(JwtStrategy, OIDC_STRATEGY) {
     passport.use(OIDC_STRATEGY, this);
   }
 
-  async validate(payload: unknown): Promise<Principal> {
+  async validate(payload: unknown): Promise<CredentialIdentity> {
     const claims = claimsFromPayload(payload, this.settings.tenantClaim, this.settings.scopesClaim);
     if (!(await this.tenants.exists(claims.tenantId)))
       throw AuthErrors.invalidToken("The token's tenant does not exist");

@@ -7,7 +7,7 @@ import type { AuthSettings } from '../auth-settings';
 import { AuthErrors } from '../errors';
 import { claimsFromPayload } from '../jwt/claims';
 import { platformJwtVerifyOptions } from '../jwt/jwt-verify-options';
-import type { Principal } from '../principal';
+import type { CredentialIdentity } from '../caller';
 import { TenantDirectory } from '../tenants/tenant-directory';
 import {
   AUTH_PASSPORT,
@@ -37,7 +37,7 @@ export class PlatformJwtStrategy extends PassportStrategy(JwtStrategy, PLATFORM_
     passport.use(PLATFORM_JWT_STRATEGY, this);
   }
 
-  async validate(payload: unknown): Promise<Principal> {
+  async validate(payload: unknown): Promise<CredentialIdentity> {
     const claims = claimsFromPayload(payload, 'tenant_id', 'scope');
     if (!(await this.tenants.exists(claims.tenantId)))
       throw AuthErrors.invalidToken("The token's tenant does not exist");

@@ -5,7 +5,7 @@ import { AuthClock } from '../clock';
 import { isUniqueViolation } from '../db-errors';
 import { AuthEvents } from '../events/auth-events';
 import { type Limits, normalizeLimits } from '../limits';
-import type { Actor } from '../principal';
+import type { Caller } from '../caller';
 import { type TenantRecord, TenantRepository } from './tenant.repository';
 
 export const TENANT_NAME_MAX = 200;
@@ -20,7 +20,7 @@ export class TenantService {
   ) {}
 
   /** @throws AtpError 409 `tenant_exists` */
-  async createTenant(params: { name: string; actor: Actor }): Promise<TenantRecord> {
+  async createTenant(params: { name: string; actor: Caller }): Promise<TenantRecord> {
     const tenant: TenantRecord = {
       id: randomUUID(),
       name: params.name,

@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../openai-types';
+import type { ChatRequest, ThinkingBlock } from '../openai-types';
 import { toolConversation } from './__fixtures__/tool-conversation';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -109,7 +109,7 @@ describe('anthropic.mapper toRequest', () => {
       },
       { stream: false },
     );
-    expect(sch.system?.startsWith('You are terse.\n\nUse metric units.\n\n')).toBe(true);
+    expect((sch.system as string).startsWith('You are terse.\n\nUse metric units.\n\n')).toBe(true);
     expect(sch.system).toContain(JSON.stringify(schema));
     expect(
       toRequest({ ...base, response_format: { type: 'text' } }, { stream: false }).system,
@@ -177,6 +177,7 @@ describe('anthropic.mapper fromResponse', () => {
         completion_tokens: 5,
         total_tokens: 21,
         prompt_tokens_details: { cached_tokens: 4 },
+        cache_creation_input_tokens: 2,
       },
     });
   });
@@ -204,5 +205,149 @@ describe('anthropic.mapper fromResponse', () => {
 describe('anthropic.mapper tool_choice without tools', () => {
   it('is not sent (Anthropic refuses tool_choice without tools)', () => {
     expect(toRequest({ ...base, tool_choice: 'none' }, { stream: false }).tool_choice).toBeUndefined();
+  });
+});
+
+/** Thinking blocks as Claude returns them and wants them back: the same shape both ways. */
+const SIGNED_THINKING: ThinkingBlock[] = [
+  { type: 'thinking', thinking: 'The bug is in parse().', signature: 'sig-1' },
+  { type: 'redacted_thinking', data: 'opaque' },
+];
+
+describe('anthropic.mapper: what a Messages API client sent reaches Claude unchanged', () => {
+  const eph = { type: 'ephemeral' as const };
+  const agentTurn: ChatRequest = {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 2000,
+    top_k: 40,
+    thinking: { type: 'enabled', budget_tokens: 1024 },
+    cache_control: { type: 'ephemeral', ttl: '1h' },
+    messages: [
+      {
+        role: 'system',
+        content: [
+          { type: 'text', text: 'You are a coding agent.' },
+          { type: 'text', text: 'Project rules.', cache_control: eph },
+        ],
+      },
+      { role: 'user', content: [{ type: 'text', text: 'Fix the bug', cache_control: eph }] },
+      {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'Reading the file.' }],
+        thinking_blocks: [...SIGNED_THINKING, { type: 'thinking', thinking: 'unsigned, from another model' }],
+        tool_calls: [
+          {
+            id: 'toolu_01',
+            type: 'function',
+            function: { name: 'read_file', arguments: '{"path":"a.ts"}' },
+            cache_control: eph,
+          },
+        ],
+      },
+      {
+        role: 'tool',
+        tool_call_id: 'toolu_01',
+        is_error: true,
+        cache_control: eph,
+        content: [
+          { type: 'text', text: 'not found' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+        ],
+      },
+    ],
+    tools: [
+      {
+        type: 'function',
+        function: { name: 'read_file', parameters: { type: 'object' } },
+        cache_control: eph,
+      },
+    ],
+  };
+
+  it('keeps cache breakpoints, thinking blocks with signatures, tool ids, top_k and the thinking config', () => {
+    const out = toRequest(agentTurn, { stream: true });
+    expect(out.system).toEqual([
+      { type: 'text', text: 'You are a coding agent.' },
+      { type: 'text', text: 'Project rules.', cache_control: eph },
+    ]);
+    expect(out.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Fix the bug', cache_control: eph }] },
+      {
+        role: 'assistant',
+        content: [
+          ...SIGNED_THINKING,
+          { type: 'text', text: 'Reading the file.' },
+          {
+            type: 'tool_use',
+            id: 'toolu_01',
+            name: 'read_file',
+            input: { path: 'a.ts' },
+            cache_control: eph,
+          },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 'toolu_01',
+            is_error: true,
+            cache_control: eph,
+            content: [
+              { type: 'text', text: 'not found' },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(out.tools).toEqual([{ name: 'read_file', input_schema: { type: 'object' }, cache_control: eph }]);
+    expect(out).toMatchObject({
+      top_k: 40,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      cache_control: { type: 'ephemeral', ttl: '1h' },
+      max_tokens: 2000,
+    });
+  });
+
+  it('a system prompt with breakpoints is sent as blocks, with the JSON instruction as the last block', () => {
+    const out = toRequest({ ...agentTurn, response_format: { type: 'json_object' } }, { stream: false });
+    const system = out.system as { text: string }[];
+    expect(system).toHaveLength(3);
+    expect(system[2].text).toMatch(/valid JSON object/);
+  });
+
+  it('thinking blocks and cache usage come back: thinking_blocks, cache_creation_input_tokens', () => {
+    const res = fromResponse(
+      'anthropic',
+      {
+        id: 'msg_2',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [...SIGNED_THINKING, { type: 'text', text: 'Done.' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: {
+          input_tokens: 10,
+          output_tokens: 3,
+          cache_creation_input_tokens: 100,
+          cache_read_input_tokens: 0,
+        },
+      } as AnthropicMessage,
+      1,
+    );
+    expect(res.choices[0].message).toEqual({
+      role: 'assistant',
+      content: 'Done.',
+      thinking_blocks: SIGNED_THINKING,
+    });
+    expect(res.usage).toEqual({
+      prompt_tokens: 110,
+      completion_tokens: 3,
+      total_tokens: 113,
+      cache_creation_input_tokens: 100,
+    });
   });
 });

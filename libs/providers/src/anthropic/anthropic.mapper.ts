@@ -1,10 +1,13 @@
-import { jsonInstruction, parseArguments, parseDataUrl, stopList, systemText, textOf } from '../content';
+import { jsonInstruction, parseArguments, parseDataUrl, stopList, systemText } from '../content';
 import type {
+  CacheControl,
   ChatMessage,
   ChatRequest,
   ChatResponse,
   ContentPart,
   FinishReason,
+  ThinkingBlock,
+  ThinkingConfig,
   ToolChoice,
   Usage,
 } from '../openai-types';
@@ -15,12 +18,19 @@ import {
   type ProviderError,
 } from '../provider-error';
 import type {
+  AnthropicImageBlock,
   AnthropicMessage,
   AnthropicMessageParam,
+  AnthropicRedactedThinkingBlock,
   AnthropicRequest,
   AnthropicRequestBlock,
+  AnthropicResponseBlock,
   AnthropicStopReason,
+  AnthropicTextBlock,
+  AnthropicThinkingBlock,
+  AnthropicThinkingConfig,
   AnthropicToolChoice,
+  AnthropicToolResultBlock,
   AnthropicToolUseBlock,
   AnthropicUsage,
 } from './anthropic.types';
@@ -28,30 +38,65 @@ import type {
 /** Anthropic requires max_tokens; used when the client sets neither max_tokens nor max_completion_tokens. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
+/** The cache breakpoint of a part, block or tool, when it has one. */
+const cacheOf = (c: CacheControl | null | undefined): { cache_control?: CacheControl } =>
+  c ? { cache_control: c } : {};
+
+function partBlock(part: ContentPart): AnthropicTextBlock | AnthropicImageBlock {
+  if (part.type === 'text') return { type: 'text', text: part.text, ...cacheOf(part.cache_control) };
+  const inline = parseDataUrl(part.image_url.url);
+  const source: AnthropicImageBlock['source'] = inline
+    ? { type: 'base64', media_type: inline.mimeType, data: inline.data }
+    : { type: 'url', url: part.image_url.url };
+  return { type: 'image', source, ...cacheOf(part.cache_control) };
+}
+
 function userBlocks(content: string | ContentPart[]): AnthropicRequestBlock[] {
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
-  return content.map((part): AnthropicRequestBlock => {
-    if (part.type === 'text') return { type: 'text', text: part.text };
-    const inline = parseDataUrl(part.image_url.url);
-    if (inline)
-      return { type: 'image', source: { type: 'base64', media_type: inline.mimeType, data: inline.data } };
-    return { type: 'image', source: { type: 'url', url: part.image_url.url } };
-  });
+  return content.map(partBlock);
+}
+
+/**
+ * Thinking blocks go back first, unchanged (Anthropic checks their signatures); one without a
+ * signature cannot have come from Claude and would be refused, so it is left out.
+ */
+function thinkingBlocks(blocks: ThinkingBlock[] | null | undefined): AnthropicRequestBlock[] {
+  const out: AnthropicRequestBlock[] = [];
+  for (const b of blocks ?? []) {
+    if (b.type === 'redacted_thinking') out.push({ type: 'redacted_thinking', data: b.data });
+    else if (b.signature) out.push({ type: 'thinking', thinking: b.thinking, signature: b.signature });
+  }
+  return out;
 }
 
 function assistantBlocks(m: Extract<ChatMessage, { role: 'assistant' }>): AnthropicRequestBlock[] {
-  const blocks: AnthropicRequestBlock[] = [];
-  const text = textOf(m.content);
-  if (text) blocks.push({ type: 'text', text });
+  const blocks = thinkingBlocks(m.thinking_blocks);
+  if (Array.isArray(m.content)) {
+    for (const part of m.content) if (part.text) blocks.push(partBlock(part));
+  } else if (m.content) {
+    blocks.push({ type: 'text', text: m.content });
+  }
   for (const call of m.tool_calls ?? []) {
     blocks.push({
       type: 'tool_use',
       id: call.id,
       name: call.function.name,
       input: parseArguments(call.function.arguments),
+      ...cacheOf(call.cache_control),
     });
   }
   return blocks;
+}
+
+/** A tool message as a `tool_result` block: a string stays a string, parts become blocks (text, images). */
+function toolResult(m: Extract<ChatMessage, { role: 'tool' }>): AnthropicToolResultBlock {
+  return {
+    type: 'tool_result',
+    tool_use_id: m.tool_call_id,
+    content: typeof m.content === 'string' ? m.content : m.content.map(partBlock),
+    ...(m.is_error ? { is_error: true } : {}),
+    ...cacheOf(m.cache_control),
+  };
 }
 
 /** OpenAI messages → Anthropic turns: tool results become user `tool_result` blocks; same-role turns merge. */
@@ -66,9 +111,7 @@ export function toMessages(messages: ChatMessage[]): AnthropicMessageParam[] {
   for (const m of messages) {
     if (m.role === 'user') push('user', userBlocks(m.content));
     else if (m.role === 'assistant') push('assistant', assistantBlocks(m));
-    else if (m.role === 'tool') {
-      push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
-    }
+    else if (m.role === 'tool') push('user', [toolResult(m)]);
   }
   return out;
 }
@@ -79,6 +122,37 @@ function toToolChoice(choice: ToolChoice, parallel: boolean | null | undefined):
   if (choice === 'auto') return { type: 'auto', ...noParallel };
   if (choice === 'required') return { type: 'any', ...noParallel };
   return { type: 'tool', name: choice.function.name, ...noParallel };
+}
+
+/**
+ * System and developer messages as `system`: a string, as before, unless a part carries a cache
+ * breakpoint, which only text blocks can hold. JSON response formats have no native equivalent:
+ * their instruction comes last.
+ */
+function toSystem(req: ChatRequest): string | AnthropicTextBlock[] | undefined {
+  const instruction = jsonInstruction(req.response_format);
+  const system = req.messages.filter((m) => m.role === 'system' || m.role === 'developer');
+  const breakpoints = system.some((m) => Array.isArray(m.content) && m.content.some((p) => p.cache_control));
+  if (!breakpoints) return [systemText(req.messages), instruction].filter(Boolean).join('\n\n') || undefined;
+  const blocks: AnthropicTextBlock[] = [];
+  for (const m of system) {
+    if (typeof m.content === 'string') {
+      if (m.content) blocks.push({ type: 'text', text: m.content });
+    } else {
+      for (const p of m.content)
+        if (p.text) blocks.push({ type: 'text', text: p.text, ...cacheOf(p.cache_control) });
+    }
+  }
+  if (instruction) blocks.push({ type: 'text', text: instruction });
+  return blocks;
+}
+
+function thinkingConfig(t: ThinkingConfig): AnthropicThinkingConfig {
+  if (t.type !== 'enabled' && t.type !== 'adaptive') return { type: 'disabled' };
+  const display = t.display ? { display: t.display } : {};
+  return t.type === 'enabled'
+    ? { type: 'enabled', budget_tokens: t.budget_tokens, ...display }
+    : { type: 'adaptive', ...display };
 }
 
 export interface AnthropicMapOptions {
@@ -98,25 +172,27 @@ export function toRequest(req: ChatRequest, opts: AnthropicMapOptions): Anthropi
       req.max_completion_tokens ?? req.max_tokens ?? opts.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages: toMessages(req.messages),
   };
-  const system = [systemText(req.messages), jsonInstruction(req.response_format)]
-    .filter(Boolean)
-    .join('\n\n');
+  const system = toSystem(req);
   if (system) out.system = system;
   const stop = stopList(req.stop);
   if (stop) out.stop_sequences = stop;
   if (req.temperature != null) out.temperature = Math.min(1, req.temperature);
   // Recent Claude models refuse temperature and top_p together: temperature wins.
   if (req.top_p != null && req.temperature == null) out.top_p = req.top_p;
+  if (req.top_k != null) out.top_k = req.top_k;
   if (req.tools?.length) {
     out.tools = req.tools.map((t) => ({
       name: t.function.name,
       ...(t.function.description ? { description: t.function.description } : {}),
       input_schema: t.function.parameters ?? { type: 'object', properties: {} },
+      ...cacheOf(t.cache_control),
     }));
   }
   if (req.tool_choice && req.tools?.length) {
     out.tool_choice = toToolChoice(req.tool_choice, req.parallel_tool_calls);
   }
+  if (req.thinking) out.thinking = thinkingConfig(req.thinking);
+  if (req.cache_control) out.cache_control = req.cache_control;
   if (req.user) out.metadata = { user_id: req.user };
   if (opts.stream) out.stream = true;
   return out;
@@ -150,7 +226,22 @@ export function toUsage(u: Partial<AnthropicUsage> | undefined): Usage {
     total_tokens: prompt + completion,
   };
   if (cached) usage.prompt_tokens_details = { cached_tokens: cached };
+  if (u?.cache_creation_input_tokens) usage.cache_creation_input_tokens = u.cache_creation_input_tokens;
   return usage;
+}
+
+/** The response's thinking and redacted-thinking blocks, in order. */
+function thinkingOf(content: AnthropicResponseBlock[]): ThinkingBlock[] {
+  const out: ThinkingBlock[] = [];
+  for (const b of content) {
+    if (b.type === 'thinking') {
+      const t = b as AnthropicThinkingBlock;
+      out.push({ type: 'thinking', thinking: t.thinking, signature: t.signature });
+    } else if (b.type === 'redacted_thinking') {
+      out.push({ type: 'redacted_thinking', data: (b as AnthropicRedactedThinkingBlock).data });
+    }
+  }
+  return out;
 }
 
 export function fromResponse(provider: string, res: AnthropicMessage, created: number): ChatResponse {
@@ -162,6 +253,7 @@ export function fromResponse(provider: string, res: AnthropicMessage, created: n
     type: 'function' as const,
     function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
   }));
+  const thinking = thinkingOf(res.content);
   return {
     id: res.id,
     object: 'chat.completion',
@@ -174,6 +266,7 @@ export function fromResponse(provider: string, res: AnthropicMessage, created: n
           role: 'assistant',
           content: text || (toolCalls.length ? null : ''),
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          ...(thinking.length ? { thinking_blocks: thinking } : {}),
         },
         finish_reason: toFinishReason(res.stop_reason),
       },

@@ -61,3 +61,41 @@ describe('anthropic stream mapper on a documented transcript', () => {
     );
   });
 });
+
+describe('anthropic stream mapper: extended thinking (documented transcript)', () => {
+  const thinking = readFileSync(join(__dirname, '__fixtures__', 'stream-thinking.sse'), 'utf8');
+
+  it('thinking and signature deltas become thinking_blocks fragments; cache tokens reach the usage', () => {
+    const { chunks } = translate(thinking);
+    const fragments = chunks.flatMap((c) => c.choices[0]?.delta.thinking_blocks ?? []);
+    expect(fragments[0]).toEqual({ index: 0, type: 'thinking', thinking: '' });
+    expect(fragments.every((f) => f.index === 0)).toBe(true);
+    expect(fragments.map((f) => f.thinking ?? '').join('')).toBe(
+      'I need to find the GCD of 1071 and 462 using the Euclidean algorithm.\n\n1071 = 2 × 462 + 147' +
+        '\n462 = 3 × 147 + 21\n147 = 7 × 21 + 0\n\nSo GCD(1071, 462) = 21',
+    );
+    expect(fragments[fragments.length - 1]).toEqual({
+      index: 0,
+      signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+    });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(
+      'The greatest common divisor (GCD) of 1071 and 462 is **21**.',
+    );
+    expect(chunks[chunks.length - 1].usage).toEqual({
+      prompt_tokens: 12 + 2048 + 4096,
+      completion_tokens: 97,
+      total_tokens: 12 + 2048 + 4096 + 97,
+      prompt_tokens_details: { cached_tokens: 4096 },
+      cache_creation_input_tokens: 2048,
+    });
+  });
+
+  it('a redacted thinking block arrives whole', () => {
+    const redacted = thinking.replace(
+      '"content_block":{"type":"thinking","thinking":"","signature":""}',
+      '"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix"}',
+    );
+    const fragments = translate(redacted).chunks.flatMap((c) => c.choices[0]?.delta.thinking_blocks ?? []);
+    expect(fragments[0]).toEqual({ index: 0, type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' });
+  });
+});

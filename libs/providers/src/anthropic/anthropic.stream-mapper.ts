@@ -1,7 +1,13 @@
-import type { ChatChunk, ChunkDelta, FinishReason, Usage } from '../openai-types';
+import type { ChatChunk, ChunkDelta, FinishReason, ThinkingDelta, Usage } from '../openai-types';
 import { invalidResponseError, ProviderError } from '../provider-error';
 import type { SseEvent } from '../sse';
-import type { AnthropicStreamEvent, AnthropicUsage } from './anthropic.types';
+import type {
+  AnthropicRedactedThinkingBlock,
+  AnthropicResponseBlock,
+  AnthropicStreamEvent,
+  AnthropicThinkingBlock,
+  AnthropicUsage,
+} from './anthropic.types';
 import { toFinishReason, toUsage } from './anthropic.mapper';
 
 /** What the Anthropic → OpenAI chunk translation remembers between events. */
@@ -13,13 +19,25 @@ export interface AnthropicStreamState {
   usage: Partial<AnthropicUsage>;
   /** Anthropic content block index → OpenAI tool_calls index. */
   toolIndex: Map<number, number>;
+  /** Anthropic content block index → thinking_blocks index (thinking and redacted thinking). */
+  thinkingIndex: Map<number, number>;
   finish: FinishReason | null;
   /** message_stop seen: the stream is complete. */
   done: boolean;
 }
 
 export function createStreamState(provider: string, model: string, created: number): AnthropicStreamState {
-  return { provider, id: '', model, created, usage: {}, toolIndex: new Map(), finish: null, done: false };
+  return {
+    provider,
+    id: '',
+    model,
+    created,
+    usage: {},
+    toolIndex: new Map(),
+    thinkingIndex: new Map(),
+    finish: null,
+    done: false,
+  };
 }
 
 function chunk(s: AnthropicStreamState, delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
@@ -40,6 +58,25 @@ function usageChunk(s: AnthropicStreamState, usage: Usage): ChatChunk {
     model: s.model,
     choices: [],
     usage,
+  };
+}
+
+/** The first fragment of a thinking block (a redacted one is whole); numbers it for later deltas. */
+function thinkingStart(
+  s: AnthropicStreamState,
+  blockIndex: number,
+  block: AnthropicResponseBlock,
+): ThinkingDelta {
+  const index = s.thinkingIndex.size;
+  s.thinkingIndex.set(blockIndex, index);
+  if (block.type === 'redacted_thinking')
+    return { index, type: 'redacted_thinking', data: (block as AnthropicRedactedThinkingBlock).data };
+  const t = block as Partial<AnthropicThinkingBlock>;
+  return {
+    index,
+    type: 'thinking',
+    thinking: t.thinking ?? '',
+    ...(t.signature ? { signature: t.signature } : {}),
   };
 }
 
@@ -74,6 +111,8 @@ export function fromStreamEvent(s: AnthropicStreamState, ev: SseEvent): ChatChun
       s.usage = { ...e.message.usage };
       return [chunk(s, { role: 'assistant', content: '' })];
     case 'content_block_start': {
+      if (e.content_block.type === 'thinking' || e.content_block.type === 'redacted_thinking')
+        return [chunk(s, { thinking_blocks: [thinkingStart(s, e.index, e.content_block)] })];
       if (e.content_block.type !== 'tool_use') return [];
       const block = e.content_block as { id: string; name: string };
       const index = s.toolIndex.size;
@@ -87,8 +126,19 @@ export function fromStreamEvent(s: AnthropicStreamState, ev: SseEvent): ChatChun
       ];
     }
     case 'content_block_delta': {
-      const d = e.delta as { type: string; text?: string; partial_json?: string };
+      const d = e.delta as {
+        type: string;
+        text?: string;
+        partial_json?: string;
+        thinking?: string;
+        signature?: string;
+      };
       if (d.type === 'text_delta') return [chunk(s, { content: d.text ?? '' })];
+      const thinking = s.thinkingIndex.get(e.index);
+      if (d.type === 'thinking_delta' && thinking !== undefined)
+        return [chunk(s, { thinking_blocks: [{ index: thinking, thinking: d.thinking ?? '' }] })];
+      if (d.type === 'signature_delta' && thinking !== undefined)
+        return [chunk(s, { thinking_blocks: [{ index: thinking, signature: d.signature ?? '' }] })];
       const index = s.toolIndex.get(e.index);
       if (d.type === 'input_json_delta' && index !== undefined) {
         return [chunk(s, { tool_calls: [{ index, function: { arguments: d.partial_json ?? '' } }] })];

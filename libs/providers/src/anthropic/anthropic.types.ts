@@ -1,13 +1,21 @@
 /** Anthropic Messages API wire types (anthropic-version 2023-06-01), the subset the gateway uses. */
 
+/** A prompt-cache breakpoint. */
+export interface AnthropicCacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
+
 export interface AnthropicTextBlock {
   type: 'text';
   text: string;
+  cache_control?: AnthropicCacheControl;
 }
 
 export interface AnthropicImageBlock {
   type: 'image';
   source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
+  cache_control?: AnthropicCacheControl;
 }
 
 export interface AnthropicToolUseBlock {
@@ -15,17 +23,35 @@ export interface AnthropicToolUseBlock {
   id: string;
   name: string;
   input: Record<string, unknown>;
+  cache_control?: AnthropicCacheControl;
 }
 
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
   tool_use_id: string;
-  content: string | AnthropicTextBlock[];
+  content: string | (AnthropicTextBlock | AnthropicImageBlock)[];
   is_error?: boolean;
+  cache_control?: AnthropicCacheControl;
+}
+
+export interface AnthropicThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+
+export interface AnthropicRedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
 }
 
 export type AnthropicRequestBlock =
-  AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+  | AnthropicTextBlock
+  | AnthropicImageBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock
+  | AnthropicThinkingBlock
+  | AnthropicRedactedThinkingBlock;
 
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
@@ -36,7 +62,14 @@ export interface AnthropicTool {
   name: string;
   description?: string;
   input_schema: Record<string, unknown>;
+  strict?: boolean;
+  cache_control?: AnthropicCacheControl;
 }
+
+export type AnthropicThinkingConfig =
+  | { type: 'enabled'; budget_tokens: number; display?: 'summarized' | 'omitted' }
+  | { type: 'adaptive'; display?: 'summarized' | 'omitted' }
+  | { type: 'disabled' };
 
 export type AnthropicToolChoice =
   | { type: 'auto' | 'any'; disable_parallel_tool_use?: boolean }
@@ -47,12 +80,15 @@ export interface AnthropicRequest {
   model: string;
   max_tokens: number;
   messages: AnthropicMessageParam[];
-  system?: string;
+  system?: string | AnthropicTextBlock[];
   stop_sequences?: string[];
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
+  thinking?: AnthropicThinkingConfig;
+  cache_control?: AnthropicCacheControl;
   metadata?: { user_id: string };
   stream?: boolean;
 }
@@ -67,8 +103,13 @@ export interface AnthropicUsage {
   cache_read_input_tokens?: number | null;
 }
 
-/** A response content block; thinking blocks and others are ignored by the mapper. */
-export type AnthropicResponseBlock = AnthropicTextBlock | AnthropicToolUseBlock | { type: string };
+/** A response content block; block types the gateway does not know are ignored by the mapper. */
+export type AnthropicResponseBlock =
+  | AnthropicTextBlock
+  | AnthropicToolUseBlock
+  | AnthropicThinkingBlock
+  | AnthropicRedactedThinkingBlock
+  | { type: string };
 
 export interface AnthropicMessage {
   id: string;
@@ -96,6 +137,8 @@ export type AnthropicStreamEvent =
       delta:
         | { type: 'text_delta'; text: string }
         | { type: 'input_json_delta'; partial_json: string }
+        | { type: 'thinking_delta'; thinking: string }
+        | { type: 'signature_delta'; signature: string }
         | { type: string };
     }
   | { type: 'content_block_stop'; index: number }

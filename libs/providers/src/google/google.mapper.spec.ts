@@ -141,6 +141,48 @@ describe('google.mapper toRequest', () => {
   });
 });
 
+describe('google.mapper: Messages API extensions', () => {
+  it('top_k → topK; a failed tool result → response.error; tool-result images follow the function responses', () => {
+    const shot = { type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } };
+    const out = toRequest({
+      model: 'gemini-2.5-flash',
+      top_k: 20,
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      messages: [
+        { role: 'user', content: 'look' },
+        {
+          role: 'assistant',
+          content: null,
+          thinking_blocks: [{ type: 'thinking', thinking: 'hmm', signature: 's' }],
+          tool_calls: [
+            { id: 'a', type: 'function', function: { name: 'shot', arguments: '{}' } },
+            { id: 'b', type: 'function', function: { name: 'run', arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'a', content: [{ type: 'text', text: 'ok' }, shot] },
+        { role: 'tool', tool_call_id: 'b', content: 'exit 1', is_error: true },
+        { role: 'user', content: 'why?' },
+      ],
+    });
+    expect(out.generationConfig).toEqual({ topK: 20 });
+    expect(out.contents.slice(1)).toEqual([
+      {
+        role: 'model',
+        parts: [{ functionCall: { name: 'shot', args: {} } }, { functionCall: { name: 'run', args: {} } }],
+      },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'shot', response: { content: 'ok' } } },
+          { functionResponse: { name: 'run', response: { error: 'exit 1' } } },
+          { inlineData: { mimeType: 'image/png', data: 'AAAA' } },
+          { text: 'why?' },
+        ],
+      },
+    ]);
+  });
+});
+
 describe('google.mapper fromResponse', () => {
   it('text parts (thoughts skipped), finishReason and usageMetadata', () => {
     const res = fromResponse(

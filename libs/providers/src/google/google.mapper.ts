@@ -33,15 +33,30 @@ import type {
  * the Gemini API only fetches Files-API / Cloud Storage / YouTube URIs, so an arbitrary https
  * URL may be refused upstream with a 400, surfaced as a non-retryable ProviderError).
  */
+function toPart(part: ContentPart): GeminiPart {
+  if (part.type === 'text') return { text: part.text };
+  const inline = parseDataUrl(part.image_url.url);
+  if (inline) return { inlineData: { mimeType: inline.mimeType, data: inline.data } };
+  return { fileData: { mimeType: guessMimeType(part.image_url.url), fileUri: part.image_url.url } };
+}
+
 function userParts(content: string | ContentPart[]): GeminiPart[] {
   if (typeof content === 'string') return content ? [{ text: content }] : [];
-  return content.map((part): GeminiPart => {
-    if (part.type === 'text') return { text: part.text };
-    const inline = parseDataUrl(part.image_url.url);
-    if (inline) return { inlineData: { mimeType: inline.mimeType, data: inline.data } };
-    return { fileData: { mimeType: guessMimeType(part.image_url.url), fileUri: part.image_url.url } };
-  });
+  return content.map(toPart);
 }
+
+/**
+ * A tool message as a `functionResponse` part; a failed call's text goes under `error`, the key
+ * Gemini reads as the function's error.
+ */
+function toolPart(m: Extract<ChatMessage, { role: 'tool' }>, name: string): GeminiPart {
+  const text = textOf(m.content);
+  return { functionResponse: { name, response: m.is_error ? { error: text } : toolResponse(text) } };
+}
+
+/** The images of a tool message (a Messages API tool result may hold some). */
+const toolImages = (m: Extract<ChatMessage, { role: 'tool' }>): GeminiPart[] =>
+  typeof m.content === 'string' ? [] : m.content.filter((p) => p.type === 'image_url').map(toPart);
 
 /** A tool message's content as the object `functionResponse.response` must be. */
 function toolResponse(text: string): Record<string, unknown> {
@@ -54,10 +69,14 @@ function toolResponse(text: string): Record<string, unknown> {
   return { content: text };
 }
 
-/** OpenAI messages → Gemini contents (`model` role, functionCall / functionResponse parts, same-role turns merged). */
+/**
+ * OpenAI messages → Gemini contents (`model` role, functionCall / functionResponse parts, same-role
+ * turns merged). Images of tool results follow all the function responses of their turn.
+ */
 export function toContents(messages: ChatMessage[]): GeminiContent[] {
   const out: GeminiContent[] = [];
   const toolNames = new Map<string, string>();
+  let images: GeminiPart[] = [];
   const push = (role: 'user' | 'model', parts: GeminiPart[]): void => {
     if (!parts.length) return;
     const last = out[out.length - 1];
@@ -65,6 +84,10 @@ export function toContents(messages: ChatMessage[]): GeminiContent[] {
     else out.push({ role, parts });
   };
   for (const m of messages) {
+    if (m.role !== 'tool' && images.length) {
+      push('user', images);
+      images = [];
+    }
     if (m.role === 'user') push('user', userParts(m.content));
     else if (m.role === 'assistant') {
       const text = textOf(m.content);
@@ -77,10 +100,11 @@ export function toContents(messages: ChatMessage[]): GeminiContent[] {
       }
       push('model', parts);
     } else if (m.role === 'tool') {
-      const name = toolNames.get(m.tool_call_id) ?? m.tool_call_id;
-      push('user', [{ functionResponse: { name, response: toolResponse(textOf(m.content)) } }]);
+      push('user', [toolPart(m, toolNames.get(m.tool_call_id) ?? m.tool_call_id)]);
+      images.push(...toolImages(m));
     }
   }
+  push('user', images);
   return out;
 }
 
@@ -99,6 +123,7 @@ function generationConfig(req: ChatRequest): GeminiRequest['generationConfig'] {
   if (max != null) g.maxOutputTokens = max;
   if (req.temperature != null) g.temperature = req.temperature;
   if (req.top_p != null) g.topP = req.top_p;
+  if (req.top_k != null) g.topK = req.top_k;
   if (req.seed != null) g.seed = req.seed;
   if (req.presence_penalty != null) g.presencePenalty = req.presence_penalty;
   if (req.frequency_penalty != null) g.frequencyPenalty = req.frequency_penalty;

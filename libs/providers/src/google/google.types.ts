@@ -23,6 +23,7 @@ export interface GeminiGenerationConfig {
   maxOutputTokens?: number;
   temperature?: number;
   topP?: number;
+  topK?: number;
   candidateCount?: number;
   seed?: number;
   presencePenalty?: number;

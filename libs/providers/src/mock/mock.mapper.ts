@@ -27,11 +27,49 @@ function lastUserText(req: ChatRequest): string {
   return '';
 }
 
+/** Whitespace as `\s` matches it. */
+function isSpace(c: number): boolean {
+  return (
+    (c >= 9 && c <= 13) ||
+    c === 32 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * How many words (runs of non-whitespace) a text has, and its first `keep` words, in one pass
+ * that allocates only those: the embedded mock runs on the router's event loop, and splitting a
+ * 1 MB prompt into 150k strings held the loop for hundreds of milliseconds.
+ */
+export function wordsIn(text: string, keep: number): { count: number; first: string[] } {
+  const first: string[] = [];
+  let count = 0;
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const space = i === text.length || isSpace(text.charCodeAt(i));
+    if (!space && start < 0) start = i;
+    else if (space && start >= 0) {
+      if (count < keep) first.push(text.slice(start, i));
+      count++;
+      start = -1;
+    }
+  }
+  return { count, first };
+}
+
 /** The reply text: a short summary of the last user turn, the same for the same request. */
 export function mockReplyText(req: ChatRequest): string {
-  const words = lastUserText(req).split(/\s+/).filter(Boolean);
-  const summary = words.slice(0, 12).join(' ') + (words.length > 12 ? ' …' : '');
-  const text = `This is a mock reply to a ${words.length}-word message (${req.messages.length} messages in the conversation): "${summary}".`;
+  const { count, first } = wordsIn(lastUserText(req), 12);
+  const summary = first.join(' ') + (count > 12 ? ' …' : '');
+  const text = `This is a mock reply to a ${count}-word message (${req.messages.length} messages in the conversation): "${summary}".`;
   const format = req.response_format;
   if (format?.type === 'json_schema' && format.json_schema.schema)
     return JSON.stringify(sampleFromSchema(format.json_schema.schema));

@@ -1,6 +1,8 @@
 import type {
   ChatChunk,
+  ChatMessage,
   ChatRequest,
+  ContentPart,
   ChatResponse,
   EmbeddingRequest,
   EmbeddingResponse,
@@ -20,16 +22,95 @@ import type {
   OpenAiErrorBody,
 } from './openai.types';
 
+type Part = ContentPart;
+type ToolMessage = Extract<ChatMessage, { role: 'tool' }>;
+
+/** A part without the cache breakpoint (an Anthropic extension OpenAI refuses). */
+function plainPart(part: Part): Part {
+  if (!part.cache_control) return part;
+  const { cache_control: _c, ...rest } = part;
+  return rest;
+}
+
+const plainContent = <T extends string | Part[] | null | undefined>(content: T): T =>
+  (Array.isArray(content) ? content.map(plainPart) : content) as T;
+
 /**
- * The request is already in OpenAI's format: only the streaming flags are set. Streams always
+ * A tool message as OpenAI takes it: text only, without is_error and cache_control. Its images
+ * (an Anthropic tool result may hold some) are returned to be sent in a user message after the
+ * tool messages, since OpenAI accepts images only from the user.
+ */
+function plainToolMessage(m: ToolMessage): { message: ChatMessage; images: Part[] } {
+  const { is_error: _e, cache_control: _c, ...rest } = m;
+  if (typeof m.content === 'string') return { message: rest, images: [] };
+  const text = m.content.filter((p) => p.type === 'text').map(plainPart);
+  const images = m.content.filter((p) => p.type === 'image_url').map(plainPart);
+  return { message: { ...rest, content: text.length ? text : '' }, images };
+}
+
+function plainMessage(m: ChatMessage): ChatMessage {
+  if (m.role === 'assistant') {
+    const { thinking_blocks: _t, ...rest } = m;
+    const out = { ...rest, content: plainContent(m.content) };
+    if (m.tool_calls) {
+      out.tool_calls = m.tool_calls.map((c) => {
+        const { cache_control: _c, ...call } = c;
+        return call;
+      });
+    }
+    return out;
+  }
+  if (m.role === 'user') return { ...m, content: plainContent(m.content) };
+  if (m.role === 'system' || m.role === 'developer') return { ...m, content: plainContent(m.content) };
+  return m;
+}
+
+/**
+ * Messages without the gateway's extensions (thinking blocks, cache breakpoints, tool-result
+ * images and is_error), which OpenAI and OpenAI-compatible servers refuse or do not know.
+ */
+export function toMessages(messages: ChatMessage[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let images: Part[] = [];
+  for (const m of messages) {
+    if (m.role !== 'tool' && images.length) {
+      out.push({ role: 'user', content: images });
+      images = [];
+    }
+    if (m.role !== 'tool') {
+      out.push(plainMessage(m));
+      continue;
+    }
+    const tool = plainToolMessage(m);
+    out.push(tool.message);
+    images.push(...tool.images);
+  }
+  if (images.length) out.push({ role: 'user', content: images });
+  return out;
+}
+
+/**
+ * The request is already in OpenAI's format: the streaming flags are set, and the gateway's
+ * extensions (top_k, thinking, cache_control; see openai-types.ts) are left out. Streams always
  * ask for usage (`stream_options.include_usage`), whatever the client asked.
  */
 export function toRequest(req: ChatRequest, stream: boolean, askStreamUsage = true): OpenAiChatRequest {
-  const { stream: _s, stream_options: _o, ...rest } = req;
-  if (!stream) return { ...rest };
-  return askStreamUsage
-    ? { ...rest, stream: true, stream_options: { include_usage: true } }
-    : { ...rest, stream: true };
+  const { stream: _s, stream_options: _o, top_k: _k, thinking: _t, cache_control: _c, ...fields } = req;
+  const rest = { ...fields, messages: toMessages(req.messages) };
+  if (req.tools) {
+    rest.tools = req.tools.map((t) => {
+      const { cache_control: _cc, ...tool } = t;
+      return tool;
+    });
+  }
+  if (!stream) return rest;
+  // Object.assign: `{ ...rest, stream: true }` adds keys after a spread, ~1.4 µs a stream on
+  // Node 20 (bench/README.md, "Object spreads").
+  return Object.assign(
+    {},
+    rest,
+    askStreamUsage ? { stream: true, stream_options: { include_usage: true } } : { stream: true },
+  ) as OpenAiChatRequest;
 }
 
 export function toEmbeddingRequest(req: EmbeddingRequest): EmbeddingRequest {

@@ -1,15 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { schemaAnswer } from './fake-schema';
-import type { FakeBehaviour, FakeFault, JsonValue, RecordedRequest } from './fake-upstream.types';
-import * as wire from './fake-wire';
+import type { FakeBehaviour, FakeFault, RecordedRequest } from './fake-upstream.types';
+import type { FakeVendorWire } from './fake-vendor-wire';
+import type { FakeReply } from './fake-wire.common';
 
 /** Writes the fake reply for one request: the vendor's JSON or SSE, with the injected fault. */
-
-export const ERROR_BODY = {
-  openai: wire.openaiError,
-  anthropic: wire.anthropicError,
-  google: wire.googleError,
-};
 
 export function sendJson(
   res: ServerResponse,
@@ -36,26 +31,35 @@ function jsonPieces(text: string): string[] {
 }
 
 /** `followSchemas`: the request's tools and output schema decide the answer, as a model's would. */
-function followSchemas(req: RecordedRequest, b: FakeBehaviour): FakeBehaviour & { json?: boolean } {
+function followSchemas(
+  req: RecordedRequest,
+  wire: FakeVendorWire,
+  b: FakeBehaviour,
+): FakeBehaviour & { json?: boolean } {
   if (!b.followSchemas || b.text !== undefined || b.toolCalls) return b;
-  const answer = schemaAnswer(req);
+  const answer = schemaAnswer(wire.intent(req.body));
   if (!answer) return b;
   return 'toolCall' in answer
     ? { ...b, toolCalls: [answer.toolCall] }
     : { ...b, text: answer.text, json: true };
 }
 
-function reply(req: RecordedRequest, given: FakeBehaviour, bodyLen: number, seq: number): wire.FakeReply {
-  const b = followSchemas(req, given);
+function reply(
+  req: RecordedRequest,
+  wire: FakeVendorWire,
+  given: FakeBehaviour,
+  bodyLen: number,
+  seq: number,
+): FakeReply {
+  const b = followSchemas(req, wire, given);
   const text = b.text ?? 'Hello from the fake upstream.';
   const pieces = 'json' in b && b.json ? jsonPieces(text) : text.split(/(?=\s)/).filter((p) => p.length > 0);
-  const prefix = { openai: 'chatcmpl-fake', anthropic: 'msg_fake', google: 'resp_fake' }[req.vendor];
   const usage =
     b.usage === undefined
       ? { prompt: Math.max(1, Math.ceil(bodyLen / 4)), completion: pieces.length }
       : b.usage;
   return {
-    id: `${prefix}${seq}`,
+    id: `${wire.idPrefix}${seq}`,
     model: req.model,
     pieces,
     toolCalls: (b.toolCalls ?? []).map((c, i) => ({
@@ -65,12 +69,15 @@ function reply(req: RecordedRequest, given: FakeBehaviour, bodyLen: number, seq:
     })),
     finish: b.finish ?? 'stop',
     usage,
+    thinking:
+      req.vendor === 'anthropic' && b.thinking && req.body?.thinking?.type === 'enabled' ? b.thinking : null,
   };
 }
 
 export async function respond(
   res: ServerResponse,
   req: RecordedRequest,
+  wire: FakeVendorWire,
   b: FakeBehaviour,
   bodyLen: number,
   seq: number,
@@ -78,22 +85,17 @@ export async function respond(
   const fault = b.fault;
   if (fault?.type === 'status') {
     const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
-    return sendJson(res, fault.status, fault.body ?? ERROR_BODY[req.vendor](fault.status), headers);
+    return sendJson(res, fault.status, fault.body ?? wire.error(fault.status), headers);
   }
   if (fault?.type === 'stall-before-headers') return; // never answers; closed by the client or close()
   if (fault?.type === 'reset') {
     res.socket?.destroy();
     return;
   }
-  if (req.operation === 'models') {
-    return sendJson(res, 200, {
-      object: 'list',
-      data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'fake' }],
-    });
-  }
-  if (req.operation === 'embed') return sendEmbeddings(res, req, b, fault);
-  const r = reply(req, b, bodyLen, seq);
-  if (req.operation === 'stream') return streamEvents(res, req, r, b);
+  if (req.operation === 'models') return sendJson(res, 200, wire.models?.());
+  if (req.operation === 'embed') return sendEmbeddings(res, req, wire, b, fault);
+  const r = reply(req, wire, b, bodyLen, seq);
+  if (req.operation === 'stream') return streamEvents(res, req, wire, r, b);
   if (fault?.type === 'malformed-json' || fault?.type === 'cut-stream') {
     return sendRaw(res, '{"id":"broken","choices":[{"index":0,"message":{"role":"assistant","content":"Hel');
   }
@@ -103,14 +105,7 @@ export async function respond(
     if (fault.type === 'reset-mid-stream') res.socket?.destroy();
     return;
   }
-  const created = Math.floor(Date.now() / 1000);
-  const body =
-    req.vendor === 'openai'
-      ? wire.openaiCompletion(r, created)
-      : req.vendor === 'anthropic'
-        ? wire.anthropicMessage(r)
-        : wire.geminiResponse(r);
-  sendJson(res, 200, body);
+  sendJson(res, 200, wire.completion(r, nowSeconds()));
 }
 
 function sendRaw(res: ServerResponse, text: string): void {
@@ -118,58 +113,33 @@ function sendRaw(res: ServerResponse, text: string): void {
   res.end(text);
 }
 
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 function sendEmbeddings(
   res: ServerResponse,
   req: RecordedRequest,
+  wire: FakeVendorWire,
   b: FakeBehaviour,
   fault: FakeFault | undefined,
 ): void {
   if (fault?.type === 'malformed-json') return sendRaw(res, '{"object":"list","data":[{"embedding":[0.1,');
   const dims = b.embeddingDims ?? req.body?.dimensions ?? req.body?.outputDimensionality ?? 8;
-  if (req.vendor === 'openai') {
-    const input = req.body?.input;
-    const inputs: string[] = (Array.isArray(input) ? input : [input]).map((x: unknown) =>
-      typeof x === 'string' ? x : JSON.stringify(x),
-    );
-    return sendJson(res, 200, wire.openaiEmbeddings(req.model, inputs, dims));
-  }
-  const text = (c: JsonValue): string => (c?.parts ?? []).map((p: JsonValue) => p?.text ?? '').join('');
-  if (req.url.includes(':batchEmbedContents')) {
-    const list: JsonValue[] = req.body?.requests ?? [];
-    return sendJson(res, 200, {
-      embeddings: list.map((r) => ({
-        values: wire.fakeVector(text(r.content), r.outputDimensionality ?? dims),
-      })),
-    });
-  }
-  sendJson(res, 200, { embedding: { values: wire.fakeVector(text(req.body?.content), dims) } });
+  sendJson(res, 200, wire.embeddings?.(req, dims));
 }
-
-function streamEventsFor(req: RecordedRequest, r: wire.FakeReply): string[] {
-  if (req.vendor === 'openai')
-    return wire.openaiStream(r, Math.floor(Date.now() / 1000), !!req.body?.stream_options?.include_usage);
-  if (req.vendor === 'anthropic') return wire.anthropicStream(r);
-  return wire.geminiStream(r);
-}
-
-const STREAM_ERROR = {
-  openai: wire.openaiStreamError,
-  anthropic: wire.anthropicStreamError,
-  google: wire.googleStreamError,
-};
 
 async function streamEvents(
   res: ServerResponse,
   req: RecordedRequest,
-  r: wire.FakeReply,
+  wire: FakeVendorWire,
+  r: FakeReply,
   b: FakeBehaviour,
 ): Promise<void> {
-  let events = streamEventsFor(req, r);
+  let events = wire.stream(r, req, nowSeconds());
   const fault = b.fault;
   const cutAt = fault && 'afterChunks' in fault ? (fault.afterChunks ?? 2) : 2;
   if (fault?.type === 'malformed-json')
     events = [...events.slice(0, cutAt), 'data: {"choices": [{"delta": \n\n'];
-  else if (fault?.type === 'error-event') events = [...events.slice(0, cutAt), STREAM_ERROR[req.vendor]()];
+  else if (fault?.type === 'error-event') events = [...events.slice(0, cutAt), wire.streamError()];
   else if (fault) events = events.slice(0, cutAt);
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',

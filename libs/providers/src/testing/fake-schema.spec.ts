@@ -1,18 +1,13 @@
 import { z } from 'zod';
-import { requestIntent, sampleFromSchema, schemaAnswer } from './fake-schema';
-import type { RecordedRequest } from './fake-upstream.types';
+import { anthropicFakeWire } from '../anthropic/testing';
+import { googleFakeWire } from '../google/testing';
+import { openaiFakeWire } from '../openai/testing';
+import { sampleFromSchema, schemaAnswer } from './fake-schema';
 
-const recorded = (vendor: RecordedRequest['vendor'], body: unknown): RecordedRequest => ({
-  vendor,
-  operation: 'chat',
-  method: 'POST',
-  url: '/',
-  headers: {},
-  body,
-  model: 'm',
-  remotePort: 0,
-  closedEarly: false,
-});
+const WIRES = { openai: openaiFakeWire, anthropic: anthropicFakeWire, google: googleFakeWire };
+
+/** What a vendor's fake reads from a request body in its wire format. */
+const requestIntent = (vendor: keyof typeof WIRES, body: unknown) => WIRES[vendor].intent(body);
 
 describe('sampleFromSchema: values that validate against the schema', () => {
   it.each([
@@ -66,25 +61,25 @@ describe('requestIntent / schemaAnswer per wire format', () => {
       { type: 'function', function: { name: 'b', parameters: params } },
     ];
     const user = [{ role: 'user', content: 'x' }];
-    expect(schemaAnswer(recorded('openai', { messages: user, tools }))).toEqual({
+    expect(schemaAnswer(requestIntent('openai', { messages: user, tools }))).toEqual({
       toolCall: { name: 'a', arguments: { city: 'sample city' } },
     });
     expect(
       schemaAnswer(
-        recorded('openai', {
+        requestIntent('openai', {
           messages: user,
           tools,
           tool_choice: { type: 'function', function: { name: 'b' } },
         }),
       ),
     ).toMatchObject({ toolCall: { name: 'b' } });
-    expect(schemaAnswer(recorded('openai', { messages: user, tools, tool_choice: 'none' }))).toBeNull();
+    expect(schemaAnswer(requestIntent('openai', { messages: user, tools, tool_choice: 'none' }))).toBeNull();
     expect(
-      schemaAnswer(recorded('openai', { messages: [...user, { role: 'tool', content: 'r' }], tools })),
+      schemaAnswer(requestIntent('openai', { messages: [...user, { role: 'tool', content: 'r' }], tools })),
     ).toBeNull();
     expect(
       schemaAnswer(
-        recorded('openai', {
+        requestIntent('openai', {
           messages: user,
           response_format: { type: 'json_schema', json_schema: { name: 'n', schema: params } },
         }),
@@ -97,27 +92,23 @@ describe('requestIntent / schemaAnswer per wire format', () => {
       system: `Be brief.\n\nRespond only with a single valid JSON value, with no text before or after it, that conforms to this JSON Schema (named "x"): ${JSON.stringify(params)}`,
       messages: [{ role: 'user', content: 'x' }],
     };
-    expect(schemaAnswer(recorded('anthropic', body))).toEqual({ text: '{"city":"sample city"}' });
-    const intent = requestIntent(
-      recorded('anthropic', {
-        ...body,
-        tools: [{ name: 't', input_schema: params }],
-        tool_choice: { type: 'tool', name: 't' },
-        messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: '1', content: 'r' }] }],
-      }),
-    );
+    expect(schemaAnswer(requestIntent('anthropic', body))).toEqual({ text: '{"city":"sample city"}' });
+    const intent = requestIntent('anthropic', {
+      ...body,
+      tools: [{ name: 't', input_schema: params }],
+      tool_choice: { type: 'tool', name: 't' },
+      messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: '1', content: 'r' }] }],
+    });
     expect(intent).toMatchObject({ choice: { name: 't' }, afterToolResult: true });
   });
 
   it('Gemini: functionDeclarations, functionCallingConfig ANY, responseSchema', () => {
-    const intent = requestIntent(
-      recorded('google', {
-        contents: [{ role: 'user', parts: [{ text: 'x' }] }],
-        tools: [{ functionDeclarations: [{ name: 'f', parameters: params }] }],
-        toolConfig: { functionCallingConfig: { mode: 'ANY' } },
-        generationConfig: { responseMimeType: 'application/json', responseSchema: params },
-      }),
-    );
+    const intent = requestIntent('google', {
+      contents: [{ role: 'user', parts: [{ text: 'x' }] }],
+      tools: [{ functionDeclarations: [{ name: 'f', parameters: params }] }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY' } },
+      generationConfig: { responseMimeType: 'application/json', responseSchema: params },
+    });
     expect(intent).toMatchObject({ choice: 'required', afterToolResult: false, jsonSchema: params });
     expect(intent.tools).toEqual([{ name: 'f', schema: params }]);
   });

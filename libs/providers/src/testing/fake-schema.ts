@@ -1,14 +1,14 @@
-import type { JsonValue, RecordedRequest } from './fake-upstream.types';
+import type { JsonValue } from './fake-upstream.types';
 
 /**
  * What a real model does with a request's tools and output schema, done deterministically for
- * the fake upstreams: read the tools, the tool choice and the JSON schema from the request in
- * the vendor's own wire format, and answer with a tool call or a JSON text that validates
- * against the schema. Clients that parse and validate answers (the openai SDK's `parse`,
+ * the fake upstreams: each vendor's fake reads the tools, the tool choice and the JSON schema
+ * from the request in its own wire format (`FakeVendorWire.intent`), and this answers with a
+ * tool call or a JSON text that validates against the schema. Clients that parse and validate answers (the openai SDK's `parse`,
  * LangChain's `withStructuredOutput`, the AI SDK's `generateObject`) then work end to end.
  */
 
-type Schema = Record<string, JsonValue>;
+export type Schema = Record<string, JsonValue>;
 
 export interface RequestIntent {
   tools: { name: string; schema: Schema }[];
@@ -20,99 +20,7 @@ export interface RequestIntent {
   jsonSchema: Schema | null;
 }
 
-const isObject = (v: unknown): v is Schema => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function openaiIntent(body: JsonValue): RequestIntent {
-  const tc = body?.tool_choice;
-  const messages: JsonValue[] = body?.messages ?? [];
-  const format = body?.response_format;
-  return {
-    tools: (body?.tools ?? []).map((t: JsonValue) => ({
-      name: t.function?.name,
-      schema: t.function?.parameters ?? {},
-    })),
-    choice:
-      typeof tc === 'string'
-        ? (tc as RequestIntent['choice'])
-        : isObject(tc)
-          ? { name: tc.function?.name }
-          : 'auto',
-    afterToolResult: messages[messages.length - 1]?.role === 'tool',
-    jsonSchema:
-      format?.type === 'json_schema'
-        ? (format.json_schema?.schema ?? {})
-        : format?.type === 'json_object'
-          ? {}
-          : null,
-  };
-}
-
-/** The adapter puts the schema in the system prompt (`…conforms to this JSON Schema (named "x"): {…}`). */
-function anthropicJsonSchema(system: JsonValue): Schema | null {
-  const text =
-    typeof system === 'string'
-      ? system
-      : Array.isArray(system)
-        ? system.map((b: JsonValue) => b?.text ?? '').join('\n')
-        : '';
-  const m = /JSON Schema \(named "[^"]*"\): (\{[\s\S]*\})\s*$/.exec(text);
-  if (m) return JSON.parse(m[1]) as Schema;
-  return /single valid JSON object/.test(text) ? {} : null;
-}
-
-function anthropicIntent(body: JsonValue): RequestIntent {
-  const tc = body?.tool_choice;
-  const messages: JsonValue[] = body?.messages ?? [];
-  const last = messages[messages.length - 1];
-  const choice =
-    tc?.type === 'any'
-      ? 'required'
-      : tc?.type === 'tool'
-        ? { name: tc.name }
-        : tc?.type === 'none'
-          ? 'none'
-          : 'auto';
-  return {
-    tools: (body?.tools ?? []).map((t: JsonValue) => ({ name: t.name, schema: t.input_schema ?? {} })),
-    choice,
-    afterToolResult:
-      Array.isArray(last?.content) && last.content.some((b: JsonValue) => b?.type === 'tool_result'),
-    jsonSchema: anthropicJsonSchema(body?.system),
-  };
-}
-
-function googleIntent(body: JsonValue): RequestIntent {
-  const fc = body?.toolConfig?.functionCallingConfig;
-  const contents: JsonValue[] = body?.contents ?? [];
-  const last = contents[contents.length - 1];
-  const allowed: string[] = fc?.allowedFunctionNames ?? [];
-  const choice =
-    fc?.mode === 'NONE'
-      ? 'none'
-      : fc?.mode === 'ANY'
-        ? allowed.length === 1
-          ? { name: allowed[0] }
-          : 'required'
-        : 'auto';
-  const gen = body?.generationConfig ?? {};
-  return {
-    tools: (body?.tools ?? []).flatMap((t: JsonValue) =>
-      (t.functionDeclarations ?? []).map((f: JsonValue) => ({ name: f.name, schema: f.parameters ?? {} })),
-    ),
-    choice,
-    afterToolResult: (last?.parts ?? []).some((p: JsonValue) => p?.functionResponse),
-    jsonSchema:
-      gen.responseJsonSchema ??
-      gen.responseSchema ??
-      (gen.responseMimeType === 'application/json' ? {} : null),
-  };
-}
-
-export function requestIntent(req: RecordedRequest): RequestIntent {
-  if (req.vendor === 'anthropic') return anthropicIntent(req.body);
-  if (req.vendor === 'google') return googleIntent(req.body);
-  return openaiIntent(req.body);
-}
+export const isObject = (v: unknown): v is Schema => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The answer a schema-following model gives: a call of the chosen tool (under `auto`, the first
@@ -120,9 +28,8 @@ export function requestIntent(req: RecordedRequest): RequestIntent {
  * else nothing (the caller's default text).
  */
 export function schemaAnswer(
-  req: RecordedRequest,
+  intent: RequestIntent,
 ): { toolCall: { name: string; arguments: Record<string, unknown> } } | { text: string } | null {
-  const intent = requestIntent(req);
   if (intent.tools.length && intent.choice !== 'none' && !intent.afterToolResult) {
     const name = typeof intent.choice === 'object' ? intent.choice.name : intent.tools[0].name;
     const tool = intent.tools.find((t) => t.name === name) ?? intent.tools[0];

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FakeFinish } from './fake-wire';
+import type { ProviderDefinition } from '../provider-definition';
+import type { FakeFinish, FakeUsage } from './fake-wire.common';
 
-export type FakeVendor = 'openai' | 'anthropic' | 'google';
+/** A provider id whose definition has a fake upstream (`openai`, `anthropic`, `google`, …). */
+export type FakeVendor = string;
 export type FakeOperation = 'chat' | 'stream' | 'embed' | 'models';
 
 /** A parsed JSON body, loosely typed so tests can reach into it. */
@@ -52,8 +54,17 @@ export interface FakeBehaviour {
   /** Reply with these tool calls instead of text. */
   toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[];
   finish?: FakeFinish;
-  /** Reported usage; `false` = the vendor reports none. Default: prompt ≈ body/4, completion = pieces. */
-  usage?: { prompt: number; completion: number } | false;
+  /**
+   * Reported usage; `false` = the vendor reports none. Default: prompt ≈ body/4, completion = pieces.
+   * `cacheRead` / `cacheWrite`: prompt-cache tokens on top of `prompt` (Anthropic reports both,
+   * OpenAI reads only).
+   */
+  usage?: FakeUsage | false;
+  /**
+   * Anthropic: answer with a thinking block (this text, signed `sig-<message id>`) before the text
+   * or tool calls, when the request enables thinking, as Claude does.
+   */
+  thinking?: string;
   /**
    * Answer as a schema-following model would (when `text` and `toolCalls` are not given): a call
    * of the forced tool, or under `auto` of the first tool unless the last message is a tool
@@ -71,11 +82,13 @@ export type BehaviourSource = FakeBehaviour | ((req: RecordedRequest) => FakeBeh
 export interface FakeUpstream {
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** OPENAI_BASE_URL for this server (`…/v1`). */
+  /** Each served provider's base URL on this server, by provider id. */
+  baseUrls: Readonly<Record<string, string>>;
+  /** `baseUrls.openai` (`…/v1`). */
   openaiBaseUrl: string;
-  /** ANTHROPIC_BASE_URL for this server. */
+  /** `baseUrls.anthropic`. */
   anthropicBaseUrl: string;
-  /** GOOGLE_AI_BASE_URL for this server. */
+  /** `baseUrls.google`. */
   googleBaseUrl: string;
   readonly requests: RecordedRequest[];
   /** Default behaviour for every request (a function may decide per request, e.g. by model). */
@@ -89,6 +102,8 @@ export interface FakeUpstream {
 
 export interface FakeUpstreamOptions {
   behaviour?: BehaviourSource;
+  /** The providers whose fakes this server speaks (default: every one in PROVIDERS that has one). */
+  providers?: readonly ProviderDefinition[];
   /** Answer 401 when the vendor's auth header is missing (default true). */
   requireAuth?: boolean;
 }

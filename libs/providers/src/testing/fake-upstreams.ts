@@ -1,57 +1,45 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ERROR_BODY, respond, sendJson, sleep } from './fake-responder';
+import type { ProviderDefinition } from '../provider-definition';
+import { PROVIDERS } from '../providers';
+import { respond, sendJson, sleep } from './fake-responder';
 import type {
   BehaviourSource,
   FakeBehaviour,
-  FakeOperation,
   FakeUpstream,
   FakeUpstreamOptions,
-  FakeVendor,
   JsonValue,
   RecordedRequest,
 } from './fake-upstream.types';
-import * as wire from './fake-wire';
+import type { FakeRoute, FakeVendorWire } from './fake-vendor-wire';
 
 export * from './fake-upstream.types';
 
-interface Route {
-  vendor: FakeVendor;
-  operation: FakeOperation;
-  model?: string;
+/** The fakes of the providers that have one, in list order (the first answers unknown paths). */
+async function loadWires(providers: readonly ProviderDefinition[]): Promise<FakeVendorWire[]> {
+  return Promise.all(providers.flatMap((p) => (p.fakeUpstream ? [p.fakeUpstream()] : [])));
 }
 
-const GOOGLE_RE =
-  /^\/(v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
-
-function route(method: string, path: string, body: JsonValue): Route | undefined {
-  if (method === 'GET' && (path === '/v1/models' || path === '/models'))
-    return { vendor: 'openai', operation: 'models' };
-  if (method !== 'POST') return undefined;
-  if (path === '/v1/chat/completions' || path === '/chat/completions') {
-    return { vendor: 'openai', operation: body?.stream ? 'stream' : 'chat' };
+function route(
+  wires: FakeVendorWire[],
+  method: string,
+  path: string,
+  body: JsonValue,
+): { wire: FakeVendorWire; route: FakeRoute } | undefined {
+  for (const wire of wires) {
+    const r = wire.route(method, path, body);
+    if (r) return { wire, route: r };
   }
-  if (path === '/v1/embeddings' || path === '/embeddings') return { vendor: 'openai', operation: 'embed' };
-  if (path === '/v1/messages') return { vendor: 'anthropic', operation: body?.stream ? 'stream' : 'chat' };
-  const g = GOOGLE_RE.exec(path);
-  if (!g) return undefined;
-  const op =
-    g[3] === 'streamGenerateContent'
-      ? 'stream'
-      : g[3].endsWith('mbedContent') || g[3] === 'batchEmbedContents'
-        ? 'embed'
-        : 'chat';
-  return { vendor: 'google', operation: op, model: decodeURIComponent(g[2]) };
+  return undefined;
 }
 
-function hasAuth(vendor: FakeVendor, req: IncomingMessage): boolean {
-  if (vendor === 'openai') return /^Bearer \S+/.test(req.headers.authorization ?? '');
-  if (vendor === 'anthropic') return !!req.headers['x-api-key'] && !!req.headers['anthropic-version'];
-  return !!req.headers['x-goog-api-key'] || /[?&]key=/.test(req.url ?? '');
-}
-
-/** Starts one fake upstream on 127.0.0.1 that speaks OpenAI, Anthropic and Gemini (JSON and SSE). */
+/**
+ * Starts one fake upstream on 127.0.0.1 that speaks the wire format (JSON and SSE) of every
+ * provider with a fake: OpenAI, Anthropic and Gemini.
+ */
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const wires = await loadWires(opts.providers ?? PROVIDERS);
+  if (!wires.length) throw new Error('none of the given providers has a fake upstream');
   const requests: RecordedRequest[] = [];
   const queue: FakeBehaviour[] = [];
   let fallback: BehaviourSource = opts.behaviour ?? {};
@@ -76,11 +64,12 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     } catch {
       body = undefined;
     }
-    const r = route(req.method ?? 'GET', path, body);
-    if (!r) return sendJson(res, 404, wire.openaiError(404));
+    const found = route(wires, req.method ?? 'GET', path, body);
+    if (!found) return sendJson(res, 404, wires[0].error(404));
+    const { wire, route: r } = found;
     const model = r.model ?? (typeof body?.model === 'string' ? body.model : 'fake-model');
     const recorded: RecordedRequest = {
-      vendor: r.vendor,
+      vendor: wire.vendor,
       operation: r.operation,
       method: req.method ?? '',
       url,
@@ -94,27 +83,28 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       if (!res.writableFinished) recorded.closedEarly = true;
     });
     requests.push(recorded);
-    if (opts.requireAuth !== false && r.operation !== 'models' && !hasAuth(r.vendor, req)) {
-      return sendJson(res, 401, ERROR_BODY[r.vendor](401));
+    if (opts.requireAuth !== false && r.operation !== 'models' && !wire.hasAuth(req.headers, url)) {
+      return sendJson(res, 401, wire.error(401));
     }
-    if (r.vendor === 'google' && r.operation === 'stream' && !/[?&]alt=sse/.test(url)) {
-      return sendJson(res, 400, wire.googleError(400));
-    }
+    const refused = wire.refuse?.(recorded);
+    if (refused) return sendJson(res, refused, wire.error(refused));
     const b = queue.shift() ?? (typeof fallback === 'function' ? fallback(recorded) : fallback) ?? {};
     if (b.latencyMs) await sleep(b.latencyMs);
     if (res.destroyed) return;
-    await respond(res, recorded, b, raw.length, ++seq);
+    await respond(res, recorded, wire, b, raw.length, ++seq);
   }
 
   const address = await new Promise<AddressInfo>((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo)),
   );
   const base = `http://127.0.0.1:${address.port}`;
+  const baseUrls = Object.fromEntries(wires.map((w) => [w.vendor, `${base}${w.basePath}`]));
   return {
     url: base,
-    openaiBaseUrl: `${base}/v1`,
-    anthropicBaseUrl: base,
-    googleBaseUrl: base,
+    baseUrls,
+    openaiBaseUrl: baseUrls.openai ?? base,
+    anthropicBaseUrl: baseUrls.anthropic ?? base,
+    googleBaseUrl: baseUrls.google ?? base,
     requests,
     setBehaviour: (b) => {
       fallback = b;

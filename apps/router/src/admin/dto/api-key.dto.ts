@@ -14,7 +14,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { type Actor, type ApiKeyRecord, type Scope, SCOPES } from '@app/auth';
+import { type Caller, type ApiKeyRecord, type Scope, SCOPES } from '@app/auth';
 import { LimitsDto, limitsFromDto, LimitsResponseDto, limitsToDto } from './limits.dto';
 
 export class CreateApiKeyDto {
@@ -110,7 +110,7 @@ export function apiKeyToDto(k: ApiKeyRecord): ApiKeyResponseDto {
 }
 
 /** ApiKeyService.createKey's parameters for a create-key body (the admin API and the console). */
-export function createKeyParams(tenantId: string, body: CreateApiKeyDto, actor: Actor) {
+export function createKeyParams(tenantId: string, body: CreateApiKeyDto, actor: Caller) {
   return {
     tenantId,
     name: body.name,

@@ -1,0 +1,3 @@
+/** The fake Anthropic upstream (tests only; re-exported by `@app/providers/testing`). */
+export { anthropicFakeWire } from './anthropic.fake-upstream';
+export * from './anthropic.fake-wire';
