@@ -13,13 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i > 0 && process.argv[i + 1]) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : fallback;
-}
+import { arg } from './lib/proc.mjs';
 
 function defaultKey() {
   const file = join(process.env.ATP_DATA_DIR || '.atp', 'dev-credentials.json');

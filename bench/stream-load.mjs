@@ -12,13 +12,16 @@ export function quantile(values, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** A chat completion chunk's non-empty delta content (still JSON-escaped). */
+const CONTENT = /"content":"((?:[^"\\]|\\.)+)"/;
+
 /**
  * One stream: sends the request, reads SSE events, records the time of each content chunk.
  * Resolves (never rejects) with what happened, so one failure does not hide the others.
  */
 async function oneStream({ url, headers, body, dispatcher, timeoutMs }) {
   const started = performance.now();
-  const out = { ok: false, status: 0, ttftMs: NaN, gapsMs: [], chunks: 0, done: false, error: '' };
+  const out = { ok: false, status: 0, ttftMs: NaN, gapsMs: [], chunks: 0, text: '', done: false, error: '' };
   try {
     const res = await request(url, {
       method: 'POST',
@@ -43,8 +46,10 @@ async function oneStream({ url, headers, body, dispatcher, timeoutMs }) {
           continue;
         }
         // Content chunks only (the role chunk carries "content":"", usage chunks none).
-        if (!/"content":"[^"]/.test(data)) continue;
+        const content = CONTENT.exec(data);
+        if (!content) continue;
         const now = performance.now();
+        out.text += content[1];
         if (out.chunks === 0) out.ttftMs = now - started;
         else out.gapsMs.push(now - last);
         last = now;
@@ -60,9 +65,19 @@ async function oneStream({ url, headers, body, dispatcher, timeoutMs }) {
 
 /**
  * Runs `streams` streamed requests against `url`, starting them evenly over `spreadMs`, and
- * summarises: errors, incomplete streams, TTFT and inter-chunk gap quantiles (ms).
+ * summarises: errors, TTFT and inter-chunk gap quantiles (ms), and how many streams arrived
+ * intact: status 200, ended by [DONE], and carrying exactly `expectText` (by default the text most
+ * streams of this run carried, which is returned as `text`).
  */
-export async function streamLoad({ url, headers = {}, body, streams, spreadMs = 1000, timeoutMs = 60_000 }) {
+export async function streamLoad({
+  url,
+  headers = {},
+  body,
+  streams,
+  spreadMs = 1000,
+  timeoutMs = 60_000,
+  expectText,
+}) {
   const dispatcher = new Agent({ connections: streams + 16, connect: { timeout: timeoutMs } });
   const t0 = performance.now();
   try {
@@ -77,6 +92,7 @@ export async function streamLoad({ url, headers = {}, body, streams, spreadMs = 
     const ttft = results.filter((r) => r.chunks > 0).map((r) => r.ttftMs);
     const gaps = results.flatMap((r) => r.gapsMs);
     const chunks = results.map((r) => r.chunks);
+    const text = expectText ?? mostCommon(results.filter((r) => r.ok).map((r) => r.text));
     return {
       streams,
       errors: results.filter((r) => !r.ok).length,
@@ -84,6 +100,9 @@ export async function streamLoad({ url, headers = {}, body, streams, spreadMs = 
         ...new Set(results.filter((r) => !r.ok).map((r) => r.error || `status ${r.status}`)),
       ].slice(0, 3),
       minChunks: Math.min(...chunks),
+      maxChunks: Math.max(...chunks),
+      intact: results.filter((r) => r.ok && r.text === text).length,
+      text,
       ttftP50: quantile(ttft, 0.5),
       ttftP99: quantile(ttft, 0.99),
       gapP50: quantile(gaps, 0.5),
@@ -93,4 +112,13 @@ export async function streamLoad({ url, headers = {}, body, streams, spreadMs = 
   } finally {
     await dispatcher.close();
   }
+}
+
+function mostCommon(values) {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = '';
+  let n = 0;
+  for (const [v, c] of counts) if (c > n) [best, n] = [v, c];
+  return best;
 }
