@@ -53,6 +53,25 @@ export async function interleaved(targets, scenarios, { duration, rounds = 1 }) 
   return rows;
 }
 
+/**
+ * Both routers under the same load at the same time, scenario by scenario (3 s of every scenario
+ * first, to warm them): whatever the shared machine does during a measurement, it does to both.
+ * One after the other, a 5% swing of the machine's speed between two 5 s windows reads as a 5%
+ * difference: an A/A run (one build on both sides) read 0.96 req/s and 1.05 CPU µs/req that way,
+ * and 0.98–1.03 CPU µs/req side by side. Side by side, the router that spends less CPU a request
+ * also gets more of the two cores, so req/s moves with it.
+ */
+async function simultaneous(targets, scenarios, duration) {
+  for (const s of scenarios) await Promise.all(targets.map((t) => cannon(t, s, 3)));
+  const rows = [];
+  for (const scenario of scenarios) {
+    const measured = await Promise.all(targets.map((t) => cannon(t, scenario, duration)));
+    for (const row of measured) console.log(JSON.stringify(row));
+    rows.push(...measured);
+  }
+  return rows;
+}
+
 /** Mean of a field over the rows of one target and scenario (the rounds). */
 function mean(rows, target, scenario, field) {
   const xs = rows.filter((r) => r.target === target && r.scenario === scenario).map((r) => r[field]);
@@ -187,9 +206,9 @@ export async function doorsMode({ jsonFile }) {
 /**
  * `npm run bench -- compare-before`: this checkout's router against the one built in
  * BENCH_BEFORE_DIR (both embedded, same env), ROUNDS (even, default 4) rounds of nonstream-c50,
- * nonstream-c500 and stream-c100, both routers restarted each round in alternating start order,
- * the measuring order rotating; after / before
- * ratios of the mean req/s and CPU µs per request.
+ * nonstream-c500 and stream-c100, both routers restarted each round in alternating start order
+ * and loaded side by side ({@link simultaneous}; `COMPARE=sequential`: one after the other, the
+ * measuring order rotating); after / before ratios of the mean req/s and CPU µs per request.
  */
 export async function compareBeforeMode({ jsonFile }) {
   const backend = beforeBackend();
@@ -206,17 +225,21 @@ export async function compareBeforeMode({ jsonFile }) {
   const scenarios = (process.env.SCENARIOS || 'nonstream-c50 nonstream-c500 stream-c100')
     .split(/\s+/)
     .filter(Boolean);
+  const sideBySide = process.env.COMPARE !== 'sequential';
   const rows = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [backend, embedded] : [embedded, backend];
     const targets = [];
     for (const b of order) targets.push(await startRouter(b, fast.port));
-    const measured = await interleaved(targets, scenarios, { duration });
+    const measured = sideBySide
+      ? await simultaneous(targets, scenarios, duration)
+      : await interleaved(targets, scenarios, { duration });
     rows.push(...measured.map((r) => ({ ...r, round })));
     await Promise.all(targets.map((t) => stop(t.child)));
   }
+  const how = sideBySide ? 'side by side' : 'one after the other';
   table(
-    `after (router) and before (router-before), ${rounds} rounds of ${duration} s`,
+    `after (router) and before (router-before), ${how}, ${rounds} rounds of ${duration} s`,
     [['round', (r) => r.round], ...loadColumns],
     rows,
   );
