@@ -10,3 +10,4 @@ export * from './shutdown-notice';
 export * from './dependency-errors';
 export * from './batch-scheduler';
 export * from './batch-queue';
+export * from './background-pass';

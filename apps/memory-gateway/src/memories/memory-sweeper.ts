@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { BackgroundPass } from '@app/common';
 import { counter } from '@app/observability';
 import { MemoryRepository } from './memory.repository';
 import { MemoryWriteRepository } from './memory-write.repository';
@@ -13,8 +14,7 @@ import type { RecordLocation } from './memory.types';
 @Injectable()
 export class MemorySweeper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MemorySweeper');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly pass = new BackgroundPass(() => this.sweepOnce(Date.now()));
   private readonly swept = counter({
     name: 'atp_memory_expired_swept_total',
     help: 'Expired memory records deleted by the background sweeper',
@@ -27,24 +27,18 @@ export class MemorySweeper implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => {
-      this.sweep().catch((err: Error) => this.logger.warn(`sweeping expired records failed: ${err.message}`));
-    }, this.settings.sweepIntervalMs);
-    this.timer.unref();
+    this.pass.every(this.settings.sweepIntervalMs, (err) =>
+      this.logger.warn(`sweeping expired records failed: ${err.message}`),
+    );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  onApplicationShutdown(): Promise<void> {
+    return this.pass.stop();
   }
 
-  /** One pass: deletes up to a few batches of expired records; returns how many. */
-  sweep(now = Date.now()): Promise<number> {
-    this.running ??= this.sweepOnce(now).finally(() => {
-      this.running = null;
-    });
-    return this.running;
+  /** One pass (one at a time per process): deletes up to a few batches of expired records; returns how many. */
+  sweep(): Promise<number> {
+    return this.pass.run();
   }
 
   private async sweepOnce(now: number): Promise<number> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { BackgroundPass } from '@app/common';
 import { counter } from '@app/observability';
 import { StoredResponseRepository } from './stored-response.repository';
 import { RESPONSES_CLOCK } from './stored-responses';
@@ -15,8 +16,7 @@ const SWEEP_BATCHES = 20;
 @Injectable()
 export class StoredResponseSweeper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('StoredResponseSweeper');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly pass = new BackgroundPass(() => this.sweepOnce());
   private readonly swept = counter({
     name: 'atp_responses_expired_swept_total',
     help: 'Expired stored responses deleted by the background sweeper',
@@ -28,26 +28,18 @@ export class StoredResponseSweeper implements OnModuleInit, OnApplicationShutdow
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => {
-      this.sweep().catch((err: Error) =>
-        this.logger.warn(`sweeping expired responses failed: ${err.message}`),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.pass.every(SWEEP_INTERVAL_MS, (err) =>
+      this.logger.warn(`sweeping expired responses failed: ${err.message}`),
+    );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  onApplicationShutdown(): Promise<void> {
+    return this.pass.stop();
   }
 
   /** One pass (one at a time per process); returns how many rows it deleted. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepOnce().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.pass.run();
   }
 
   private async sweepOnce(): Promise<number> {
