@@ -11,3 +11,5 @@ export * from './dependency-errors';
 export * from './batch-scheduler';
 export * from './batch-queue';
 export * from './background-pass';
+export * from './loop-lane';
+export * from './json-encode';

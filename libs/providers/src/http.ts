@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { encodeJsonInSlices, isLargeJson, pacedChunks } from '@app/common';
 import { CallAbort } from './call-abort';
 import { ConnectionGate } from './connection-gate';
 import type { CallContext, PoolOptions } from './llm-adapter';
@@ -71,13 +73,27 @@ function connectionError(provider: string, detail: string): ProviderError {
   });
 }
 
-/** Method, JSON headers and serialised body of an upstream request (what send and fetchJson send). */
-function requestInit(req: UpstreamRequest) {
-  return {
-    method: req.method ?? 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
-    body: req.body === undefined ? undefined : JSON.stringify(req.body),
-  };
+interface RequestInit {
+  method: 'POST' | 'GET';
+  headers: Record<string, string>;
+  body: string | Readable | undefined;
+}
+
+/**
+ * Method, JSON headers and serialised body of an upstream request (what send and fetchJson send).
+ * A large body (a 1 MB prompt) is encoded and written in slices of loop time, and so comes as a
+ * promise; every other body is serialised here and now.
+ */
+function requestInit(req: UpstreamRequest): RequestInit | Promise<RequestInit> {
+  const method = req.method ?? 'POST';
+  const headers = { 'content-type': 'application/json', accept: 'application/json', ...req.headers };
+  if (req.body === undefined) return { method, headers, body: undefined };
+  if (!isLargeJson(req.body)) return { method, headers, body: JSON.stringify(req.body) };
+  return encodeJsonInSlices(req.body).then((encoded) => ({
+    method,
+    headers: { ...headers, 'content-length': String(encoded.length) },
+    body: Readable.from(pacedChunks(encoded.chunks), { objectMode: false }),
+  }));
 }
 
 /**
@@ -170,9 +186,11 @@ export class UpstreamCall {
   async send(req: UpstreamRequest, mapError: ErrorMapper): Promise<Dispatcher.ResponseData> {
     this.throwIfAborted();
     await this.acquire();
+    const init = await requestInit(req);
+    this.throwIfAborted();
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(req.url, { dispatcher: this.agent, ...requestInit(req), signal: this.signal() });
+      res = await request(req.url, { dispatcher: this.agent, ...init, signal: this.signal() });
     } catch (err) {
       throw this.classify(err);
     }
@@ -189,13 +207,16 @@ export class UpstreamCall {
   fetchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
     this.throwIfAborted();
     const waiting = this.acquire();
-    return waiting
-      ? waiting.then(() => this.dispatchJson<T>(req, mapError))
-      : this.dispatchJson<T>(req, mapError);
+    const init = requestInit(req);
+    if (!waiting && !(init instanceof Promise)) return this.dispatchJson<T>(req.url, init, mapError);
+    return Promise.all([waiting, init]).then(([, ready]) => {
+      this.throwIfAborted();
+      return this.dispatchJson<T>(req.url, ready, mapError);
+    });
   }
 
-  private dispatchJson<T>(req: UpstreamRequest, mapError: ErrorMapper): Promise<T> {
-    const { origin, path } = splitUrl(req.url);
+  private dispatchJson<T>(url: string, init: RequestInit, mapError: ErrorMapper): Promise<T> {
+    const { origin, path } = splitUrl(url);
     return new Promise<T>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let status = 0;
@@ -235,7 +256,7 @@ export class UpstreamCall {
         onResponseError: (_c, err) => fail(err),
       };
       try {
-        this.agent.dispatch({ origin, path, ...requestInit(req) }, handler);
+        this.agent.dispatch({ origin, path, ...init }, handler);
       } catch (err) {
         fail(err);
       }
