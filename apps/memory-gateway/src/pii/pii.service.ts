@@ -1,6 +1,7 @@
+import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { TenantCrypto } from '@app/crypto';
-import { AtpError } from '@app/common';
+import { AtpError, pacedBody } from '@app/common';
 import type { PiiMode } from '@app/pii';
 import { PiiWorkers } from '@app/pii';
 import type { Caller } from '@app/auth';
@@ -24,7 +25,7 @@ export class PiiService {
    * findings, and turning them into objects and back into JSON on the event loop would stall it
    * as the scan did (the worker serializes them).
    */
-  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<Buffer> {
+  async apply(caller: Caller, text: string, mode: PiiMode, returnText: boolean): Promise<Buffer | Readable> {
     // The work per request is capped: detection is linear, ~0.2 s per MiB on a worker thread.
     if (text.length > PII_TEXT_MAX_CHARS) {
       throw new AtpError(
@@ -54,6 +55,6 @@ export class PiiService {
     }
     if (result.blocked) throw piiBlocked(result.summary);
     const body = result.response!;
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return pacedBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   }
 }
