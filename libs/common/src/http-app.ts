@@ -82,20 +82,21 @@ export async function createHttpApp(
   // Only JSON bodies: everything else is a 415 in the envelope.
   fastify.removeContentTypeParser('text/plain');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const bytes = body as Buffer;
-    const parse = () => parseJsonBody(bytes.toString('utf8'), req.method);
-    // A large body (a 1 MB prompt: ~10 ms to decode and parse) takes its turn in the lane, so
-    // bodies that complete together do not hold the loop back to back.
-    if (bytes.length >= LARGE_JSON_BYTES) {
-      heavyWork.run(parse).then(
-        (value) => done(null, value),
-        (err: Error) => done(err, undefined),
-      );
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    // A large body (a 1 MB prompt: ~4 ms to parse, after Fastify's ~3 ms decode) is parsed in its
+    // own turn of the lane, so bodies that complete together do not hold the loop back to back.
+    if (text.length >= LARGE_JSON_BYTES) {
+      heavyWork
+        .run(() => parseJsonBody(text, req.method))
+        .then(
+          (value) => done(null, value),
+          (err: Error) => done(err, undefined),
+        );
       return;
     }
     try {
-      done(null, parse());
+      done(null, parseJsonBody(text, req.method));
     } catch (err) {
       done(err as Error, undefined);
     }

@@ -13,3 +13,4 @@ export * from './batch-queue';
 export * from './background-pass';
 export * from './loop-lane';
 export * from './json-encode';
+export { LARGE_JSON_BYTES } from './json-body';

@@ -5,22 +5,6 @@ import { heavyWork } from './loop-lane';
 /** UTF-16 code units per encoding slice: ~0.3–1 ms of `Buffer.from` on the bench VM. */
 const SLICE_CHARS = 128 * 1024;
 
-/** True when a value's strings hold at least `limit` characters (counting stops there). */
-export function isLargeJson(value: unknown, limit = LARGE_JSON_BYTES): boolean {
-  let total = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') {
-      total += v.length;
-      if (total >= limit) return true;
-    } else if (v !== null && typeof v === 'object') {
-      for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
-    }
-  }
-  return false;
-}
-
 /** A JSON body as UTF-8 chunks, and their total length (for Content-Length). */
 export interface EncodedJson {
   chunks: Buffer[];
@@ -28,12 +12,10 @@ export interface EncodedJson {
 }
 
 /**
- * `JSON.stringify` and UTF-8 encoding of a large value in {@link heavyWork} slices: the stringify
- * in one (~5 ms for a 1 MB prompt), the encoding in slices of {@link SLICE_CHARS}. Done in one go,
- * a 1 MB upstream body held the loop ~11 ms, and four of them back to back (issue 15).
+ * UTF-8 encoding of a large JSON text in {@link heavyWork} slices of {@link SLICE_CHARS}: done in
+ * one go, a 1 MB upstream body held the loop ~3–8 ms, and four of them back to back (issue 15).
  */
-export async function encodeJsonInSlices(value: unknown): Promise<EncodedJson> {
-  const text = await heavyWork.run(() => JSON.stringify(value));
+export async function encodeInSlices(text: string): Promise<EncodedJson> {
   const chunks: Buffer[] = [];
   let length = 0;
   for (let at = 0; at < text.length;) {

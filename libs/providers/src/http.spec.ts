@@ -10,7 +10,13 @@ describe('upstream request bodies', () => {
   const received: Array<{ headers: IncomingHttpHeaders; body: Buffer }> = [];
   const agent = createAgent();
   const mapError = (status: number) =>
-    new ProviderError({ provider: 't', status, retryable: false, code: 'x', message: 'x' });
+    new ProviderError({
+      provider: 't',
+      status,
+      retryable: false,
+      code: 'upstream_server_error',
+      message: 'x',
+    });
   const ctx = () => ({ signal: new AbortController().signal, timeoutMs: 10_000 });
 
   beforeAll(async () => {
