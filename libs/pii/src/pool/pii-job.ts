@@ -1,5 +1,8 @@
 import type { ApplyOptions, PiiJsonResult, PiiMode, PiiResult } from '../pii.types';
 
+/** The nice value of a PII worker thread (see pii.worker.ts): the event loop comes first. */
+export const WORKER_NICE = 10;
+
 /** One unit of work sent to a PII worker thread (structured-cloned). */
 export interface PiiJob {
   id: number;

@@ -1,7 +1,9 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mixedPiiText } from '@app/testing';
 import { applyPiiToJson } from '../json';
 import { applyPii } from '../operators';
 import { PiiError } from '../pii.errors';
+import { WORKER_NICE } from './pii-job';
 import { PiiPool, PiiPoolBusyError } from './pii-pool';
 
 /** Longest gap between ticks of a 5 ms interval while `work` runs: how long the loop was blocked. */
@@ -32,6 +34,27 @@ describe('PiiPool', () => {
     return p;
   };
   afterAll(() => Promise.all(pools.map((p) => p.close())));
+
+  // Linux only: each thread's nice value is field 19 of /proc/self/task/<tid>/stat.
+  const linux = existsSync('/proc/self/task');
+  (linux ? it : it.skip)(
+    'its worker threads run at a lower priority than the event loop (nice 10)',
+    async () => {
+      const niceOfThread = (tid: string | number) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const niceOf = () => readdirSync('/proc/self/task').map(niceOfThread);
+      // Counted before and after: pools of other suites in this jest process may still hold threads.
+      const lowered = () => niceOf().filter((n) => n === WORKER_NICE).length;
+      const before = lowered();
+      const p = pool({ size: 1, inlineBelowChars: 1 });
+      await p.apply('mail me at jane@example.com', 'redact');
+      expect(lowered()).toBe(before + 1);
+      // The process's own (main) thread keeps its priority.
+      expect(niceOfThread(process.pid)).toBe(0);
+    },
+  );
 
   it('gives exactly the inline result, for texts and JSON values, in every mode', async () => {
     const p = pool({ size: 1, inlineBelowChars: 1 });
