@@ -29,6 +29,20 @@ interface Sampled {
   p99: number;
   max: number;
   samples: number;
+  /** The service's own longest event-loop delay meanwhile (ms, from prom-client's 10 ms-tick monitor). */
+  loopMax: number;
+}
+
+/**
+ * `nodejs_eventloop_lag_max_seconds` from the service's /metrics, in ms. prom-client resets its
+ * event-loop-delay histogram at each scrape: read once before the load, it reads the load's max after.
+ */
+async function loopLagMax(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  if (!m) throw new Error('no nodejs_eventloop_lag_max_seconds in /metrics');
+  // The monitor records the time between its 10 ms ticks: an idle loop reads 10 ms.
+  return Math.max(0, Math.round(Number(m[1]) * 1000) - 10);
 }
 
 /**
@@ -64,11 +78,14 @@ const once = async () => {
 async function sampleHealth(base: string, start: () => Promise<unknown>): Promise<Sampled> {
   const probe = spawn(process.execPath, ['-e', PROBE, base], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
+  let loopMax = NaN;
   probe.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((r) => probe.on('exit', r));
   try {
     await until(() => out.startsWith('ready\n'), 10_000);
+    await loopLagMax(base);
     await start().catch(() => undefined);
+    loopMax = await loopLagMax(base);
     probe.stdin.end('stop\n');
     await exited;
   } finally {
@@ -76,7 +93,7 @@ async function sampleHealth(base: string, start: () => Promise<unknown>): Promis
   }
   const latencies = (JSON.parse(out.slice('ready\n'.length)) as number[]).sort((a, b) => a - b);
   const p99 = latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
-  return { p99: Math.round(p99), max: Math.round(latencies.at(-1) ?? 0), samples: latencies.length };
+  return { p99: Math.round(p99), max: Math.round(latencies.at(-1) ?? 0), samples: latencies.length, loopMax };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -104,6 +121,11 @@ async function quietP99(base: string): Promise<Sampled> {
  * large requests after boot also pay for compiling the request path and starting the workers
  * (the cold /health p99 was 48–61 ms where the same process's warm one was 18–36 ms), which a
  * replica pays once, not under the steady load this measures.
+ *
+ * The service's own longest event-loop delay (its /metrics) is reported and bounded beside the
+ * probe's p99: the probe's latency also holds its own process's scheduling on a 2-core box shared
+ * with the test and the workers (a p99 of 169 ms was seen in a run whose service-side delay never
+ * exceeded 48 ms).
  */
 async function expectLoopFree(
   label: string,
@@ -118,9 +140,12 @@ async function expectLoopFree(
   process.stdout.write(
     `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ` +
       `${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms; ` +
-      `cold p99 ${cold.p99} ms); twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms\n`,
+      `cold p99 ${cold.p99} ms; the service's longest loop delay ${loaded.loopMax} ms, cold ${cold.loopMax} ms); ` +
+      `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms, longest loop delay ${twin.loopMax} ms\n`,
   );
   expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 2));
+  // The service's own view, without the probe's trip and this box's scheduling: the same bound.
+  expect(loaded.loopMax).toBeLessThanOrEqual(Math.max(50, twin.loopMax / 2));
 }
 
 async function startService(
