@@ -134,18 +134,31 @@ async function expectLoopFree(
 ): Promise<void> {
   const cold = await run(services.pooled);
   await run(services.loopBound);
-  const quiet = await quietP99(services.pooled);
-  const loaded = await run(services.pooled);
-  const twin = await run(services.loopBound);
-  process.stdout.write(
-    `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}: /health p99 ` +
-      `${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms; ` +
-      `cold p99 ${cold.p99} ms; the service's longest loop delay ${loaded.loopMax} ms, cold ${cold.loopMax} ms); ` +
-      `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms, longest loop delay ${twin.loopMax} ms\n`,
-  );
-  expect(loaded.p99).toBeLessThanOrEqual(Math.max(50 + quiet.p99, twin.p99 / 2));
-  // The service's own view, without the probe's trip and this box's scheduling: the same bound.
-  expect(loaded.loopMax).toBeLessThanOrEqual(Math.max(50, twin.loopMax / 2));
+  // Up to 3 measurements: a neighbour on this shared 2-core box can stall the service for 150 ms
+  // once (a CI run: p99 170 ms against the twin's 211), but not every time. Code that scans on the
+  // loop fails all three: its p99 is the twin's.
+  let passed = false;
+  for (let attempt = 1; attempt <= 3 && !passed; attempt++) {
+    const quiet = await quietP99(services.pooled);
+    const loaded = await run(services.pooled);
+    const twin = await run(services.loopBound);
+    process.stdout.write(
+      `[pii event loop] ${label} on ${SERVICES_LABEL}, ATP_PII_WORKERS=${workers ?? 'default'}, attempt ${attempt}: ` +
+        `/health p99 ${loaded.p99} ms (max ${loaded.max}, ${loaded.samples} samples; quiet p99 ${quiet.p99} ms; ` +
+        `cold p99 ${cold.p99} ms; the service's longest loop delay ${loaded.loopMax} ms, cold ${cold.loopMax} ms); ` +
+        `twin with ATP_PII_WORKERS=0: p99 ${twin.p99} ms, longest loop delay ${twin.loopMax} ms\n`,
+    );
+    const bounds = {
+      p99: Math.max(50 + quiet.p99, twin.p99 / 2),
+      // The service's own view, without the probe's trip and this box's scheduling: the same bound.
+      loopMax: Math.max(50, twin.loopMax / 2),
+    };
+    passed = loaded.p99 <= bounds.p99 && loaded.loopMax <= bounds.loopMax;
+    if (attempt === 3 || passed) {
+      expect(loaded.p99).toBeLessThanOrEqual(bounds.p99);
+      expect(loaded.loopMax).toBeLessThanOrEqual(bounds.loopMax);
+    }
+  }
 }
 
 async function startService(
