@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { encodeInSlices, LARGE_JSON_BYTES, pacedChunks } from '@app/common';
+import { encodeInSlices, LARGE_JSON_BYTES, pacedStream } from '@app/common';
 import { CallAbort } from './call-abort';
 import { ConnectionGate } from './connection-gate';
 import type { CallContext, PoolOptions } from './llm-adapter';
@@ -93,7 +93,7 @@ function requestInit(req: UpstreamRequest): RequestInit | Promise<RequestInit> {
   return encodeInSlices(text).then((encoded) => ({
     method,
     headers: { ...headers, 'content-length': String(encoded.length) },
-    body: Readable.from(pacedChunks(encoded.chunks), { objectMode: false }),
+    body: pacedStream(encoded.chunks),
   }));
 }
 
