@@ -265,10 +265,13 @@ export class UpstreamCall {
   }
 
   /**
-   * The response body as SSE events. Between two reads, `idleMs` bounds the silence; time spent
-   * by the consumer between events does not count. Stops the body when the consumer stops.
+   * The response body as SSE events, in the batches that each read of the body completes (an
+   * upstream that writes several events at once gives them in one batch: one await for all of
+   * them, where `yield*` of each read's events cost an async step per event, ~0.4 µs each in a
+   * microbenchmark). Between two reads, `idleMs` bounds the silence; time spent by the consumer
+   * between batches does not count. Stops the body when the consumer stops.
    */
-  async *events(res: Dispatcher.ResponseData, idleMs: number | undefined): AsyncGenerator<SseEvent> {
+  async *events(res: Dispatcher.ResponseData, idleMs: number | undefined): AsyncGenerator<SseEvent[]> {
     const parser = new SseParser();
     const it = res.body[Symbol.asyncIterator]();
     try {
@@ -283,7 +286,8 @@ export class UpstreamCall {
           this.disarm();
         }
         if (step.done) break;
-        yield* parser.feed(step.value);
+        const events = parser.feed(step.value);
+        if (events.length) yield events;
       }
     } finally {
       // Left early (terminator seen, or the consumer stopped): let a finished response end so the

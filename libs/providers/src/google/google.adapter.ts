@@ -117,8 +117,10 @@ export class GoogleAdapter implements LlmAdapter {
       );
       call.disarm();
       const state = createStreamState(this.id, this.meta(req.model));
-      for await (const ev of call.events(res, ctx.ttftTimeoutMs ?? ctx.timeoutMs))
-        yield* fromStreamEvent(state, ev);
+      for await (const events of call.events(res, ctx.ttftTimeoutMs ?? ctx.timeoutMs)) {
+        // for…of + yield: `yield*` of an array in an async generator costs twice as much.
+        for (const ev of events) for (const chunk of fromStreamEvent(state, ev)) yield chunk;
+      }
       if (!isFinished(state)) throw incompleteStreamError(this.id);
       const last = usageChunk(state);
       if (last) yield last;

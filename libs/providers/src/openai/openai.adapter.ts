@@ -95,10 +95,12 @@ export class OpenAiAdapter implements LlmAdapter {
         this.mapError,
       );
       call.disarm();
-      for await (const ev of call.events(res, ctx.ttftTimeoutMs ?? ctx.timeoutMs)) {
-        const step = mapper.fromStreamEvent(this.id, ev.data);
-        if (step.kind === 'done') return;
-        if (step.kind === 'chunk') yield step.chunk;
+      for await (const events of call.events(res, ctx.ttftTimeoutMs ?? ctx.timeoutMs)) {
+        for (const ev of events) {
+          const step = mapper.fromStreamEvent(this.id, ev.data);
+          if (step.kind === 'done') return;
+          if (step.kind === 'chunk') yield step.chunk;
+        }
       }
       throw incompleteStreamError(this.id);
     } finally {
