@@ -2,6 +2,8 @@
 //   scenarios       every reference and the router, SCENARIOS (the older overview table)
 //   doors           the router's chat, Messages and Responses doors side by side
 //   compare-before  this checkout's router against BENCH_BEFORE_DIR's, alternating
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { cannon, loadColumns, scenarioRequest } from './load.mjs';
 import { stop } from './proc.mjs';
 import { ratio, round, table, writeJson } from './report.mjs';
@@ -70,6 +72,18 @@ async function simultaneous(targets, scenarios, duration) {
     rows.push(...measured);
   }
   return rows;
+}
+
+/** For COMPARE=pinned: the routers' CPU (the last) and everyone else's (the rest). */
+function pinningCpus() {
+  const n = availableParallelism();
+  if (n < 2) throw new Error('COMPARE=pinned needs at least 2 CPUs');
+  return { routers: String(n - 1), others: n === 2 ? '0' : `0-${n - 2}` };
+}
+
+/** Pins every thread of a process to `cpus` (taskset, util-linux). */
+function pinTo(pid, cpus) {
+  execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
 }
 
 /** Mean of a field over the rows of one target and scenario (the rounds). */
@@ -208,7 +222,10 @@ export async function doorsMode({ jsonFile }) {
  * BENCH_BEFORE_DIR (both embedded, same env), ROUNDS (even, default 4) rounds of nonstream-c50,
  * nonstream-c500 and stream-c100, both routers restarted each round in alternating start order
  * and loaded side by side ({@link simultaneous}; `COMPARE=sequential`: one after the other, the
- * measuring order rotating); after / before ratios of the mean req/s and CPU µs per request.
+ * measuring order rotating; `COMPARE=pinned`: side by side with both routers pinned to the last
+ * CPU and this process and the mock to the others, so both routers get the same share of one
+ * core whatever else runs on the machine); after / before ratios of the mean req/s and CPU µs
+ * per request.
  */
 export async function compareBeforeMode({ jsonFile }) {
   const backend = beforeBackend();
@@ -226,18 +243,25 @@ export async function compareBeforeMode({ jsonFile }) {
     .split(/\s+/)
     .filter(Boolean);
   const sideBySide = process.env.COMPARE !== 'sequential';
+  const pinned = process.env.COMPARE === 'pinned' ? pinningCpus() : null;
+  if (pinned) for (const pid of [process.pid, fast.direct.pid]) pinTo(pid, pinned.others);
   const rows = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [backend, embedded] : [embedded, backend];
     const targets = [];
     for (const b of order) targets.push(await startRouter(b, fast.port));
+    if (pinned) for (const t of targets) pinTo(t.pid, pinned.routers);
     const measured = sideBySide
       ? await simultaneous(targets, scenarios, duration)
       : await interleaved(targets, scenarios, { duration });
     rows.push(...measured.map((r) => ({ ...r, round })));
     await Promise.all(targets.map((t) => stop(t.child)));
   }
-  const how = sideBySide ? 'side by side' : 'one after the other';
+  const how = pinned
+    ? `side by side, both pinned to CPU ${pinned.routers}`
+    : sideBySide
+      ? 'side by side'
+      : 'one after the other';
   table(
     `after (router) and before (router-before), ${how}, ${rounds} rounds of ${duration} s`,
     [['round', (r) => r.round], ...loadColumns],
