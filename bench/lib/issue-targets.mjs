@@ -20,6 +20,7 @@ import {
   ensureBuilt,
   root,
   routerBackends,
+  routerEnvOverrides,
   SHARED,
   startFloor,
   startPortkey,
@@ -42,6 +43,7 @@ function settings() {
     streams: numberEnv('STREAMS', 1000, 5000),
     memorySizes: process.env.BENCH_MEMORY_SIZES || '1000,10000,100000',
     memoryDuration: numberEnv('BENCH_MEMORY_DURATION', 2, 30),
+    routerEnv: routerEnvOverrides(),
   };
 }
 

@@ -187,6 +187,7 @@ export async function startRouter(backend, upstreamPort, extraEnv = {}) {
       ATP_DATA_DIR: backend.dir,
       PORT: String(backend.port),
       ...backend.env,
+      ...routerEnvOverrides(),
       ...extraEnv,
     },
   });
@@ -202,6 +203,21 @@ export async function startRouter(backend, upstreamPort, extraEnv = {}) {
     tree: extraEnv.ATP_ROUTER_WORKERS > 1,
     child,
   };
+}
+
+/**
+ * BENCH_ROUTER_ENV: settings for every router a run starts, as `NAME=value` pairs separated by
+ * spaces (`BENCH_ROUTER_ENV="ATP_DURABLE_RECORDS=false"`: what the durable records cost).
+ */
+export function routerEnvOverrides() {
+  const pairs = (process.env.BENCH_ROUTER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new Error(`BENCH_ROUTER_ENV: expected NAME=value, got ${pair}`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
 }
 
 /**
