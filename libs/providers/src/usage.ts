@@ -1,5 +1,6 @@
 import type { ChatChunk, ChatMessage, ChatRequest, EmbeddingRequest, Usage } from './openai-types';
 import { ProviderError } from './provider-error';
+import { usageOnlyChunk } from './stream-chunks';
 
 /** ≈ 4 characters per token: the estimate used whenever a vendor reports no usage. */
 export function estimateTokens(text: string): number {
@@ -92,13 +93,6 @@ export async function* withStreamUsage(
     throw err;
   }
   if (!usage && last) {
-    yield {
-      id: last.id,
-      object: 'chat.completion.chunk',
-      created: last.created,
-      model: last.model,
-      choices: [],
-      usage: estimateUsage(req, text),
-    };
+    yield usageOnlyChunk(last, estimateUsage(req, text));
   }
 }

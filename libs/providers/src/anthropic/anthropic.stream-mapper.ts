@@ -1,6 +1,7 @@
-import type { ChatChunk, ChunkDelta, FinishReason, ThinkingDelta, Usage } from '../openai-types';
+import type { ChatChunk, FinishReason, ThinkingDelta } from '../openai-types';
 import { invalidResponseError, ProviderError } from '../provider-error';
 import type { SseEvent } from '../sse';
+import { choiceChunk, usageOnlyChunk } from '../stream-chunks';
 import type {
   AnthropicRedactedThinkingBlock,
   AnthropicResponseBlock,
@@ -37,27 +38,6 @@ export function createStreamState(provider: string, model: string, created: numb
     thinkingIndex: new Map(),
     finish: null,
     done: false,
-  };
-}
-
-function chunk(s: AnthropicStreamState, delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
-  return {
-    id: s.id,
-    object: 'chat.completion.chunk',
-    created: s.created,
-    model: s.model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  };
-}
-
-function usageChunk(s: AnthropicStreamState, usage: Usage): ChatChunk {
-  return {
-    id: s.id,
-    object: 'chat.completion.chunk',
-    created: s.created,
-    model: s.model,
-    choices: [],
-    usage,
   };
 }
 
@@ -109,16 +89,16 @@ export function fromStreamEvent(s: AnthropicStreamState, ev: SseEvent): ChatChun
       s.id = e.message.id;
       s.model = e.message.model || s.model;
       s.usage = { ...e.message.usage };
-      return [chunk(s, { role: 'assistant', content: '' })];
+      return [choiceChunk(s, { role: 'assistant', content: '' })];
     case 'content_block_start': {
       if (e.content_block.type === 'thinking' || e.content_block.type === 'redacted_thinking')
-        return [chunk(s, { thinking_blocks: [thinkingStart(s, e.index, e.content_block)] })];
+        return [choiceChunk(s, { thinking_blocks: [thinkingStart(s, e.index, e.content_block)] })];
       if (e.content_block.type !== 'tool_use') return [];
       const block = e.content_block as { id: string; name: string };
       const index = s.toolIndex.size;
       s.toolIndex.set(e.index, index);
       return [
-        chunk(s, {
+        choiceChunk(s, {
           tool_calls: [
             { index, id: block.id, type: 'function', function: { name: block.name, arguments: '' } },
           ],
@@ -133,25 +113,25 @@ export function fromStreamEvent(s: AnthropicStreamState, ev: SseEvent): ChatChun
         thinking?: string;
         signature?: string;
       };
-      if (d.type === 'text_delta') return [chunk(s, { content: d.text ?? '' })];
+      if (d.type === 'text_delta') return [choiceChunk(s, { content: d.text ?? '' })];
       const thinking = s.thinkingIndex.get(e.index);
       if (d.type === 'thinking_delta' && thinking !== undefined)
-        return [chunk(s, { thinking_blocks: [{ index: thinking, thinking: d.thinking ?? '' }] })];
+        return [choiceChunk(s, { thinking_blocks: [{ index: thinking, thinking: d.thinking ?? '' }] })];
       if (d.type === 'signature_delta' && thinking !== undefined)
-        return [chunk(s, { thinking_blocks: [{ index: thinking, signature: d.signature ?? '' }] })];
+        return [choiceChunk(s, { thinking_blocks: [{ index: thinking, signature: d.signature ?? '' }] })];
       const index = s.toolIndex.get(e.index);
       if (d.type === 'input_json_delta' && index !== undefined) {
-        return [chunk(s, { tool_calls: [{ index, function: { arguments: d.partial_json ?? '' } }] })];
+        return [choiceChunk(s, { tool_calls: [{ index, function: { arguments: d.partial_json ?? '' } }] })];
       }
       return [];
     }
     case 'message_delta':
       s.usage = { ...s.usage, ...e.usage };
       s.finish = toFinishReason(e.delta.stop_reason);
-      return [chunk(s, {}, s.finish ?? 'stop')];
+      return [choiceChunk(s, {}, s.finish ?? 'stop')];
     case 'message_stop':
       s.done = true;
-      return [usageChunk(s, toUsage(s.usage))];
+      return [usageOnlyChunk(s, toUsage(s.usage))];
     case 'error':
       throw streamError(s, e.error?.type ?? 'error', e.error?.message ?? 'stream error');
     default:

@@ -1,6 +1,7 @@
 import type { ChatChunk, ChunkDelta, FinishReason } from '../openai-types';
 import { invalidResponseError, ProviderError } from '../provider-error';
 import type { SseEvent } from '../sse';
+import { choiceChunk, usageOnlyChunk } from '../stream-chunks';
 import { splitParts, toFinishReason, toUsage } from './google.mapper';
 import type { GeminiErrorBody, GeminiResponse, GeminiUsageMetadata } from './google.types';
 
@@ -25,16 +26,6 @@ export function createStreamState(
   meta: { id: string; model: string; created: number; callId: (i: number) => string },
 ): GoogleStreamState {
   return { provider, ...meta, started: false, toolCalls: 0, usage: undefined, finish: null };
-}
-
-function chunk(s: GoogleStreamState, delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
-  return {
-    id: s.id,
-    object: 'chat.completion.chunk',
-    created: s.created,
-    model: s.model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  };
 }
 
 function parse(s: GoogleStreamState, data: string): GeminiResponse {
@@ -80,11 +71,11 @@ export function fromStreamEvent(s: GoogleStreamState, ev: SseEvent): ChatChunk[]
     }));
     s.toolCalls += calls.length;
   }
-  if (Object.keys(delta).length) out.push(chunk(s, delta));
+  if (Object.keys(delta).length) out.push(choiceChunk(s, delta));
   if (s.finish) return out;
   if (cand?.finishReason) s.finish = toFinishReason(cand.finishReason, s.toolCalls > 0);
   else if (!cand && res.promptFeedback?.blockReason) s.finish = 'content_filter';
-  if (s.finish) out.push(chunk(s, {}, s.finish));
+  if (s.finish) out.push(choiceChunk(s, {}, s.finish));
   return out;
 }
 
@@ -95,13 +86,5 @@ export function isFinished(s: GoogleStreamState): boolean {
 
 /** The closing usage chunk (after the finish reason); undefined when Gemini sent no usageMetadata. */
 export function usageChunk(s: GoogleStreamState): ChatChunk | undefined {
-  if (!s.usage) return undefined;
-  return {
-    id: s.id,
-    object: 'chat.completion.chunk',
-    created: s.created,
-    model: s.model,
-    choices: [],
-    usage: toUsage(s.usage),
-  };
+  return s.usage ? usageOnlyChunk(s, toUsage(s.usage)) : undefined;
 }
