@@ -8,7 +8,11 @@ export interface StreamIdentity {
 }
 
 /** A chunk of choice 0 carrying `delta` (and, on the last one, the finish reason). */
-export function choiceChunk(s: StreamIdentity, delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
+export function choiceChunk(
+  s: StreamIdentity,
+  delta: ChunkDelta,
+  finish: FinishReason | null = null,
+): ChatChunk {
   return {
     id: s.id,
     object: 'chat.completion.chunk',
@@ -20,5 +24,12 @@ export function choiceChunk(s: StreamIdentity, delta: ChunkDelta, finish: Finish
 
 /** The chunk that ends a stream with its usage (`choices: []`, as OpenAI sends it). */
 export function usageOnlyChunk(s: StreamIdentity, usage: Usage): ChatChunk {
-  return { id: s.id, object: 'chat.completion.chunk', created: s.created, model: s.model, choices: [], usage };
+  return {
+    id: s.id,
+    object: 'chat.completion.chunk',
+    created: s.created,
+    model: s.model,
+    choices: [],
+    usage,
+  };
 }
