@@ -79,7 +79,8 @@ export async function issueTargets({ only = ALL, jsonFile, compareFile }) {
     slow: want('T1') ? await startReference('slow') : null,
     streams: want('T3') ? await startReference('streams') : null,
   };
-  const floor = want('T2') ? await startFloor(mocks.fast.port) : null;
+  // T2 and T4 are measured in one phase (the floor's c50 run is part of it): `--only T4` needs it too.
+  const floor = want('T2') || want('T4') ? await startFloor(mocks.fast.port) : null;
   console.log(
     `issue 19 targets ${only.join(' ')}; router on ${backends.map((b) => b.name).join(' and ')}; ` +
       `mock and null proxy from ${SHARED ?? 'bench/'}; ${JSON.stringify(cfg)}`,
