@@ -10,6 +10,7 @@ import {
   readProcessEnv,
 } from '@app/config';
 import type { TracingHandle } from '@app/observability';
+import { AcceptLanes } from './accept-lanes';
 import { runPrimary } from './cluster';
 import { createHttpApp, type HttpAppOptions } from './http-app';
 import { serviceLine } from './service-line';
@@ -61,6 +62,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   } catch (err) {
     fail(`${def.app} failed to start: ${(err as Error).message}`);
   }
+  let lanes = AcceptLanes.none();
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.env.PORT;
   const url = `http://localhost:${port}`;
@@ -98,6 +100,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
       // go idle, so the drain ends when the last response does.
       const server = app.getHttpServer() as import('node:http').Server;
       const idleCloser = setInterval(() => server.closeIdleConnections(), 100).unref();
+      lanes.close();
       await app.getHttpAdapter().getInstance().close();
       clearInterval(idleCloser);
       await app.close();
@@ -110,4 +113,29 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+
+  // Opened last, with the signal handlers in place (/health already answers meanwhile); in a
+  // cluster worker the primary accepts and hands connections over, so none there.
+  if (cluster.isPrimary) {
+    lanes = await openAcceptLanes(app, config.env.ATP_ACCEPT_LANES, def.app);
+    if (stopping) lanes.close();
+  }
+}
+
+/** The accept lanes, or none (with a warning) if they cannot be opened: slower under load, not broken. */
+async function openAcceptLanes(
+  app: NestFastifyApplication,
+  count: number,
+  service: string,
+): Promise<AcceptLanes> {
+  try {
+    return await AcceptLanes.open(app.getHttpServer(), count);
+  } catch (err) {
+    serviceLine(
+      'WARN',
+      service,
+      `accept lanes not opened (${(err as Error).message}); one accept per loop turn`,
+    );
+    return AcceptLanes.none();
+  }
 }

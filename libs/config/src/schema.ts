@@ -154,6 +154,11 @@ export const commonEnvShape = {
   ),
   /** Seconds SIGTERM waits for in-flight requests before closing anyway (Cloud Run gives 10). */
   ATP_SHUTDOWN_GRACE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(3600).default(8)),
+  /**
+   * Extra descriptors for the listening socket (libs/common/src/accept-lanes.ts): a busy process
+   * accepts up to 1 + this many new connections per turn of its event loop instead of one. 0 = off.
+   */
+  ATP_ACCEPT_LANES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(256).default(32)),
 } as const;
 
 export const routerEnvSchema = z.object({
