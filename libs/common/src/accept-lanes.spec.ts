@@ -1,6 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { AcceptLanes } from './accept-lanes';
+import { AcceptLanes, laneOptions } from './accept-lanes';
 
 /** Blocks the event loop for `ms` (what a saturated loop does to the listening socket). */
 function busy(ms: number): void {
@@ -106,6 +106,21 @@ describe('AcceptLanes', () => {
       c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it("gives a lane's connections the HTTP server's socket options: TCP_NODELAY (its default) and keep-alive", () => {
+    expect(laneOptions(createServer())).toEqual({
+      noDelay: true,
+      keepAlive: false,
+      keepAliveInitialDelay: 0,
+    });
+    expect(
+      laneOptions(createServer({ noDelay: false, keepAlive: true, keepAliveInitialDelay: 5000 })),
+    ).toEqual({
+      noDelay: false,
+      keepAlive: true,
+      keepAliveInitialDelay: 5000,
+    });
   });
 
   it('opens no lanes when asked for none or when the server does not listen', async () => {
