@@ -62,7 +62,7 @@ describe('AcceptLanes', () => {
   const servers: Server[] = [];
   const lanes: AcceptLanes[] = [];
   afterEach(async () => {
-    for (const l of lanes.splice(0)) l.close();
+    for (const l of lanes.splice(0)) await l.close();
     for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
   });
 
@@ -95,7 +95,7 @@ describe('AcceptLanes', () => {
     const server = await listening();
     const port = portOf(server);
     const l = await AcceptLanes.open(server, 4);
-    l.close();
+    await l.close();
     await new Promise((r) => server.close(r));
     const refused = await new Promise<string>((resolve) => {
       const c = connect(port, '127.0.0.1');
@@ -106,6 +106,28 @@ describe('AcceptLanes', () => {
       c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('close() resolves only once the connections a lane accepted have ended (a drain waits for them)', async () => {
+    const server = await listening();
+    const port = portOf(server);
+    const l = await AcceptLanes.open(server, 2);
+    // The HTTP server's own descriptor closes (and its close does not wait: it accepted nothing);
+    // the socket still listens through the lanes, so the next connection is a lane's.
+    await new Promise((r) => server.close(r));
+    const served = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect(port, '127.0.0.1');
+    const socket = await served;
+    let closed = false;
+    const closing = l.close().then(() => {
+      closed = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false);
+    socket.destroy();
+    client.destroy();
+    await closing;
+    expect(closed).toBe(true);
   });
 
   it("gives a lane's connections the HTTP server's socket options: TCP_NODELAY (its default) and keep-alive", () => {

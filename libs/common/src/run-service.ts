@@ -100,8 +100,9 @@ export async function runService(def: ServiceDefinition): Promise<void> {
       // go idle, so the drain ends when the last response does.
       const server = app.getHttpServer() as import('node:http').Server;
       const idleCloser = setInterval(() => server.closeIdleConnections(), 100).unref();
-      lanes.close();
+      const lanesDrained = lanes.close();
       await app.getHttpAdapter().getInstance().close();
+      await lanesDrained;
       clearInterval(idleCloser);
       await app.close();
       await tracing?.shutdown();
@@ -118,7 +119,7 @@ export async function runService(def: ServiceDefinition): Promise<void> {
   // cluster worker the primary accepts and hands connections over, so none there.
   if (cluster.isPrimary) {
     lanes = await openAcceptLanes(app, config.env.ATP_ACCEPT_LANES, def.app);
-    if (stopping) lanes.close();
+    if (stopping) void lanes.close();
   }
 }
 
