@@ -49,12 +49,16 @@ suite('rate limits across two router processes sharing Redis', () => {
     await testEnv?.cleanup();
   });
 
-  it('a key limited to 100 requests per minute: exactly 100 of 400 concurrent requests succeed', async () => {
+  /**
+   * One burst with a fresh key: 400 concurrent requests alternating between the replicas. Every
+   * guarantee is asserted on every burst; returns how many of the 100 each replica admitted.
+   */
+  async function burst(attempt: number): Promise<[number, number]> {
     const dev = readDevCredentials(testEnv.dataDir);
     const created = await fetch(`${urls[0]}/v1/admin/api-keys`, {
       method: 'POST',
       headers: { authorization: `Bearer ${dev.api_key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'limited', scopes: ['llm'], limits: { rpm: 100 } }),
+      body: JSON.stringify({ name: `limited-${attempt}`, scopes: ['llm'], limits: { rpm: 100 } }),
     });
     expect(created.status).toBe(201);
     const { key } = (await created.json()) as { key: string };
@@ -63,6 +67,7 @@ suite('rate limits across two router processes sharing Redis', () => {
       const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).toBe(200);
     }
+    const upstreamBefore = upstream.requests.length;
 
     const fire = (i: number) =>
       fetch(`${urls[i % 2]}/v1/chat/completions`, {
@@ -88,8 +93,23 @@ suite('rate limits across two router processes sharing Redis', () => {
     expect(limited).toHaveLength(300);
     expect(new Set(limited.map((r) => r.code))).toEqual(new Set(['rate_limit_exceeded']));
     expect(limited.every((r) => Number(r.retryAfter) >= 1)).toBe(true);
-    // both replicas served part of the 100: the limit is shared, not per process
-    expect(ok.some((r) => r.replica === 0) && ok.some((r) => r.replica === 1)).toBe(true);
-    expect(upstream.requests).toHaveLength(100);
-  }, 60_000);
+    expect(upstream.requests.length - upstreamBefore).toBe(100);
+    return [ok.filter((r) => r.replica === 0).length, ok.filter((r) => r.replica === 1).length];
+  }
+
+  it('a key limited to 100 requests per minute: exactly 100 of 400 concurrent requests succeed', async () => {
+    // Both replicas must serve part of the 100 (the limit is shared, not per process). Which
+    // replica reads its requests first is up to the scheduler: on a CI box busy with other suites
+    // one replica can take all 100 before the other has read a request (seen once in CI, with
+    // accept lanes taking in up to 33 connections a turn). So up to three bursts, each with a fresh
+    // key and every guarantee above asserted, until one shows both replicas admitting.
+    const splits: [number, number][] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const split = await burst(attempt);
+      splits.push(split);
+      if (split[0] > 0 && split[1] > 0) break;
+    }
+    const last = splits[splits.length - 1];
+    expect({ splits, both: last[0] > 0 && last[1] > 0 }).toMatchObject({ both: true });
+  }, 90_000);
 });
