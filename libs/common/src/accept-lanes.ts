@@ -46,7 +46,13 @@ export class AcceptLanes {
               server.emit('connection', socket),
             );
             lane.once('error', reject);
-            lane.listen(h, () => resolve(lane));
+            lane.listen(h, () => {
+              // From here a lane's error (an accept that fails) is the HTTP server's, as one on its
+              // own descriptor would be, instead of the first being swallowed by `reject`.
+              lane.off('error', reject);
+              lane.on('error', (err) => server.emit('error', err));
+              resolve(lane);
+            });
           }),
       ),
     );
