@@ -623,6 +623,18 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
       DB,
     );
     const putAudited = new Set(putAudit.map((r) => r.request_id));
+    const unaudited = puts.filter((o) => !putAudited.has(o.id));
+    if (unaudited.length) {
+      // Which scenarios' events are missing, and what the gateway's write buffers say (still
+      // queued, or failing): a writer stuck on one batch holds back everything after it.
+      const missingPutAudits: Record<string, number> = {};
+      for (const o of unaudited) missingPutAudits[o.scenario] = (missingPutAudits[o.scenario] ?? 0) + 1;
+      report['memory write audit events missing by scenario'] = missingPutAudits;
+      const metrics = await (await fetch(`${gatewayUrl()}/metrics`)).text();
+      report['gateway write buffers'] = metrics
+        .split('\n')
+        .filter((l) => /^atp_(buffer_depth|batch_write_failures_total|batch_items_written_total)\{/.test(l));
+    }
     // Memory writes read back through the gateway (decrypted, as stored).
     const unreadableBy: Record<string, number> = {};
     for (const o of puts) {
@@ -666,7 +678,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
       'usage rows missing': outside.usage,
       'audit events missing': outside.audit,
       'memory writes unreadable': unreadable,
-      'memory write audit events missing': puts.filter((o) => !putAudited.has(o.id)).length,
+      'memory write audit events missing': unaudited.length,
       'SIGKILL window: usage rows lost': inKill.usage,
       'SIGKILL window: audit events lost': inKill.audit,
       duplicates,
@@ -674,7 +686,7 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
     expect(outside).toEqual({ usage: 0, audit: 0 });
     // Compared as a map so that a failure names each write and how it read back.
     expect(unreadableBy).toEqual({});
-    expect(puts.filter((o) => !putAudited.has(o.id)).length).toBe(0);
+    expect(unaudited.length).toBe(0);
     expect(duplicates).toBe(0);
     // With ATP_DURABLE_RECORDS (the default) a call's row and event are committed before its
     // last byte: an acknowledged call survives a SIGKILL (the old ~110 ms batch lost 26–107).

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type SelectQueryBuilder } from 'typeorm';
-import { defer, sql, type SqlPlan, SqlRunner, SqlTable } from '@app/database';
+import { defer, placeholders, sql, type SqlPlan, SqlRunner, SqlTable } from '@app/database';
 import { AuditChainHeadEntity } from './audit-chain-head.entity';
 import { type ChainHead, EMPTY_HEAD, sealEvents } from './audit-chain';
 import { AuditEventEntity } from './audit-event.entity';
@@ -65,20 +65,26 @@ export class AuditRepository {
    * so writers on every replica queue behind each other (the unique (tenant_id, seq) index is
    * the backstop); on SQLite the IMMEDIATE transaction keeps every other writer out, this
    * process's and any other sharing the file (router + gateway).
+   *
+   * With `retry`, events already in the chain are left out: an earlier attempt may have committed
+   * them and lost the answer (the connection died after the COMMIT reached the server). Appending
+   * them again would fail on their primary key on every retry, and hold every later event back.
    */
   async appendToChain(
     tenantId: string,
     events: readonly PendingAuditEvent[],
     secret: AuditSecret,
+    options: { retry?: boolean } = {},
   ): Promise<AuditEventRecord[]> {
     if (!events.length) return [];
-    return this.db.transaction(() => this.appendPlan(tenantId, events, secret));
+    return this.db.transaction(() => this.appendPlan(tenantId, events, secret, options.retry ?? false));
   }
 
   private *appendPlan(
     tenantId: string,
     events: readonly PendingAuditEvent[],
     secret: AuditSecret,
+    retry: boolean,
   ): SqlPlan<AuditEventRecord[]> {
     let head = yield* this.lockHead(tenantId);
     if (!head) {
@@ -89,6 +95,18 @@ export class AuditRepository {
         EMPTY_HEAD.hash,
       );
       head = (yield* this.lockHead(tenantId))!;
+    }
+    if (retry) {
+      // Read under the head's lock: no other writer appends to this chain meanwhile.
+      const ids = events.map((e) => e.event_id);
+      const { rows } = yield sql(
+        `SELECT event_id FROM audit_events WHERE tenant_id = ? AND event_id IN (${placeholders(ids.length)})`,
+        tenantId,
+        ...ids,
+      );
+      const stored = new Set(rows.map((r) => String(r.event_id)));
+      events = events.filter((e) => !stored.has(e.event_id));
+      if (!events.length) return [];
     }
     const sealed = sealEvents(secret, head, events);
     // Nothing below is read back: on PostgreSQL the rows, the new head and the COMMIT travel

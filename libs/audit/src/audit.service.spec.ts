@@ -210,6 +210,34 @@ describe(`AuditService on ${SERVICES_LABEL}`, () => {
     await expect(s.verify('t-retry')).resolves.toMatchObject({ ok: true, checked: 7 });
   });
 
+  it('a write that committed but lost its answer is not written twice, and the events after it are not held back', async () => {
+    const repository = new AuditRepository(ds);
+    const real = repository.appendToChain.bind(repository);
+    let lostAnswers = 1;
+    jest.spyOn(repository, 'appendToChain').mockImplementation(async (...args) => {
+      const stored = await real(...args);
+      // The COMMIT reached the server; the connection died before its answer came back.
+      if (lostAnswers-- > 0) throw new Error('Connection terminated unexpectedly');
+      return stored;
+    });
+    const s = new AuditService(repository, { enabled: true, auditSecret: secret, shutdownTimeoutMs: 3_000 });
+    for (let i = 0; i < 7; i++) await s.record(event('t-lost-answer', i));
+    await expect(s.flush()).rejects.toThrow('Connection terminated unexpectedly');
+    expect(await countRows(ds, 't-lost-answer')).toBe(7);
+    expect(s.pending).toBe(7);
+    // The retry carries the 7 (already in the chain) and 3 new ones in one batch.
+    for (let i = 7; i < 10; i++) await s.record(event('t-lost-answer', i));
+    await s.flush();
+    expect(s.pending).toBe(0);
+    const items = (await s.list('t-lost-answer', { limit: 100 })).items.reverse();
+    expect(items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(items.map((e) => e.occurred_at)).toEqual(
+      Array.from({ length: 10 }, (_, i) => new Date(T0 + i * 60_000).toISOString()),
+    );
+    await expect(s.verify('t-lost-answer')).resolves.toMatchObject({ ok: true, checked: 10 });
+    await s.close();
+  });
+
   it('a batch where one tenant fails keeps only that tenant queued, in order, and writes it later', async () => {
     const repository = new AuditRepository(ds);
     const real = repository.appendToChain.bind(repository);

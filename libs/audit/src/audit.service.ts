@@ -26,6 +26,8 @@ import {
 interface Queued {
   event: PendingAuditEvent;
   enqueuedAt: number;
+  /** A write of this event was attempted and failed: it may have committed all the same. */
+  attempted?: boolean;
 }
 
 const PAGE = 500;
@@ -199,15 +201,24 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * One transaction per tenant in the batch, in the order recorded; each committed tenant is
-   * reported, so a failure of one tenant's chain retries only that tenant's events.
+   * reported, so a failure of one tenant's chain retries only that tenant's events. A failed
+   * write's outcome is not always known (a connection lost after its COMMIT was sent), so the
+   * retry of an event skips it if it is already in the chain: written once, never stuck.
    */
   private async append(batch: Queued[], written: (part: readonly Queued[]) => void): Promise<void> {
     for (const [tenantId, items] of groupByTenant(batch)) {
-      await this.repository.appendToChain(
-        tenantId,
-        items.map((i) => i.event),
-        this.secrets[0],
-      );
+      const retry = items.some((i) => i.attempted);
+      try {
+        await this.repository.appendToChain(
+          tenantId,
+          items.map((i) => i.event),
+          this.secrets[0],
+          { retry },
+        );
+      } catch (err) {
+        for (const item of items) item.attempted = true;
+        throw err;
+      }
       written(items);
     }
   }

@@ -31,7 +31,10 @@ export class UsageRepository {
    * CPU per row, measured, on the event loop with SQLite).
    */
   async insertBatch(rows: UsageRecordEntity[]): Promise<void> {
-    await this.db.insert(USAGE_RECORDS, rows);
+    // A row's id is fixed when it is queued, so a retry may carry rows an earlier attempt
+    // committed without hearing back (the connection died after the COMMIT was sent). They are
+    // skipped: without this, their primary key failed every retry and held every later row back.
+    await this.db.insert(USAGE_RECORDS, rows, 'ON CONFLICT (id) DO NOTHING');
   }
 
   /** Totals of one tenant's requests in [start, end), grouped. */
