@@ -631,9 +631,15 @@ suite('fault suite: dependencies fail under load (built dist, own PostgreSQL and
       for (const o of unaudited) missingPutAudits[o.scenario] = (missingPutAudits[o.scenario] ?? 0) + 1;
       report['memory write audit events missing by scenario'] = missingPutAudits;
       const metrics = await (await fetch(`${gatewayUrl()}/metrics`)).text();
-      report['gateway write buffers'] = metrics
-        .split('\n')
-        .filter((l) => /^atp_(buffer_depth|batch_write_failures_total|batch_items_written_total)\{/.test(l));
+      const buffers: Record<string, string> = {};
+      for (const line of metrics.split('\n')) {
+        const m =
+          /^(atp_(?:buffer_depth|batch_write_failures_total|batch_items_written_total)\{.*\}) (.*)$/.exec(
+            line,
+          );
+        if (m) buffers[m[1]] = m[2];
+      }
+      report['gateway write buffers'] = buffers;
     }
     // Memory writes read back through the gateway (decrypted, as stored).
     const unreadableBy: Record<string, number> = {};

@@ -11,6 +11,7 @@ import {
 import { expectError } from '../../../test/auth-helpers';
 import { AppModule } from '../src/app.module';
 import { MemoryCache } from '../src/memories/memory.cache';
+import { MemoryCodec } from '../src/memories/memory.codec';
 import {
   auditEvents,
   client,
@@ -306,6 +307,49 @@ describe(`memory security on ${SERVICES_LABEL}`, () => {
       expect(bEvents.every((e) => e.tenant_id === b.tenantId)).toBe(true);
       expect(bEvents.some((e) => e.action === 'memory.delete')).toBe(false);
     });
+  });
+
+  it('a write sealed just before an erasure commits after it: sealed again under the new key, never unreadable', async () => {
+    const d = await createTenant(gateway, 'tenant d');
+    const apiD = client(gateway, d.key);
+    await apiD.put('/v1/memory/race/old', { value: 'before the erasure' }).expect(201);
+    const codec = gateway.app.get(MemoryCodec);
+    const seal = codec.seal.bind(codec);
+    const sealedKeys: string[] = [];
+    // The erasure runs after the write's first seal and before its transaction.
+    const spy = jest.spyOn(codec, 'seal').mockImplementation(async (at, content) => {
+      const sealed = await seal(at, content);
+      sealedKeys.push(sealed.dataKeyId);
+      if (sealedKeys.length === 1) {
+        expect((await apiD.del('/v1/admin/tenant-data').expect(200)).body).toEqual({
+          deleted: 1,
+          data_keys_destroyed: 1,
+        });
+      }
+      return sealed;
+    });
+    try {
+      await apiD.put('/v1/memory/race/new', { value: 'during the erasure' }).expect(201);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sealedKeys).toHaveLength(2);
+    expect(sealedKeys[1]).not.toBe(sealedKeys[0]);
+    const p = ds.options.type === 'postgres' ? '$1' : '?';
+    const keys = (await ds.query(`SELECT data_key_id FROM memory_data_keys WHERE tenant_id = ${p}`, [
+      d.tenantId,
+    ])) as { data_key_id: string }[];
+    expect(keys.map((k) => k.data_key_id)).toEqual([sealedKeys[1]]);
+    // Another write under the new key, then every record reads back (none left under the old key).
+    await apiD.put('/v1/memory/race/later', { value: 'after the erasure' }).expect(201);
+    expect((await apiD.get('/v1/memory/race/new').expect(200)).body.value).toBe('during the erasure');
+    expect((await apiD.get('/v1/memory/race/later').expect(200)).body.value).toBe('after the erasure');
+    expectError(await apiD.get('/v1/memory/race/old'), 404, 'memory_not_found');
+    expect(
+      (await apiD.post('/v1/memory/race/search', { query: 'during' }).expect(200)).body.results.map(
+        (r: { key: string }) => r.key,
+      ),
+    ).toEqual(['new']);
   });
 
   it('erasure destroys the data key and the rows; the chain still verifies; other tenants are untouched', async () => {

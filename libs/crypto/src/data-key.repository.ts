@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { sql, SqlRunner } from '@app/database';
+import { sql, type SqlPlan, SqlRunner } from '@app/database';
+import { DataKeyDestroyedError } from './crypto.errors';
 import type { DataKeyStore, StoredDataKey } from './data-key-store';
 
 type Row = Record<string, unknown>;
@@ -58,6 +59,22 @@ export class DataKeyRepository implements DataKeyStore {
     const winner = await this.findCurrent(record.tenantId);
     if (!winner) throw new Error('data key vanished right after it was stored (concurrent erasure)');
     return winner;
+  }
+
+  /**
+   * A step of a write's transaction that stores data sealed under `dataKeyId`: the key must still
+   * exist, and it stays until the transaction ends (an erasure's {@link destroyAll} waits for it,
+   * then deletes the rows the write added). Without it, a write sealed just before an erasure
+   * could commit after it: a row under a destroyed key, unreadable for good.
+   * @throws DataKeyDestroyedError when the key is gone (seal again under the tenant's new key).
+   */
+  *hold(tenantId: string, dataKeyId: string): SqlPlan<void> {
+    const { rows } = yield sql(
+      `SELECT 1 AS held FROM memory_data_keys WHERE tenant_id = ? AND data_key_id = ?${this.db.forKeyShare}`,
+      tenantId,
+      dataKeyId,
+    );
+    if (!rows.length) throw new DataKeyDestroyedError();
   }
 
   async destroyAll(tenantId: string): Promise<number> {

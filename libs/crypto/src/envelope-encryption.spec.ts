@@ -189,6 +189,29 @@ describe('TenantCrypto', () => {
     expect((await tc.piiHashKey('t-1')).equals(piiBefore)).toBe(false);
   });
 
+  it('a key read before a shred is not cached after it: the next seal uses the new key', async () => {
+    const store = new InMemoryDataKeyStore();
+    const tc = new TenantCrypto(ring('p'), store);
+    const first = await tc.encrypt(ctx, 'before');
+    tc.forget('t-1');
+    // The look-up is in flight (the key is read from the store) when the shred comes.
+    const findCurrent = store.findCurrent.bind(store);
+    let shredding: Promise<number> | undefined;
+    jest.spyOn(store, 'findCurrent').mockImplementationOnce(async (tenantId) => {
+      const found = await findCurrent(tenantId);
+      shredding = tc.shred('t-1');
+      await shredding;
+      return found;
+    });
+    const racing = await tc.encrypt(ctx, 'racing');
+    await shredding;
+    expect(blobKeyId(racing)).toBe(blobKeyId(first));
+    const after = await tc.encrypt(ctx, 'after');
+    expect(blobKeyId(after)).not.toBe(blobKeyId(first));
+    expect(store.all().map((k) => k.dataKeyId)).toEqual([blobKeyId(after)]);
+    expect((await tc.decrypt(ctx, after)).toString()).toBe('after');
+  });
+
   it('cached keys expire, so an erasure on another replica takes effect', async () => {
     const store = new InMemoryDataKeyStore();
     let now = 1_000;

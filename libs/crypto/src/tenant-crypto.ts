@@ -32,6 +32,11 @@ export class TenantCrypto {
   private readonly indexKeys = new WeakMap<DataKey, Buffer>();
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
+  /**
+   * Counts {@link forget}s: a key read from the store before a forget (a shred) is not cached
+   * after it, or the process would keep sealing under a destroyed key for `cacheTtlMs`.
+   */
+  private forgets = 0;
 
   constructor(
     private readonly ring: readonly KeyRingEntry[],
@@ -86,12 +91,14 @@ export class TenantCrypto {
 
   /** Drops cached keys of a tenant (e.g. when another replica announced an erasure). */
   forget(tenantId: string): void {
+    this.forgets++;
     for (const k of this.cache.keys()) if (k.startsWith(`${tenantId}\u0000`)) this.cache.delete(k);
   }
 
   private async currentDataKey(tenantId: string): Promise<DataKey> {
     const cached = this.cached(`${tenantId}\u0000`);
     if (cached) return cached;
+    const forgets = this.forgets;
     let stored = await this.store.findCurrent(tenantId);
     if (!stored) {
       const fresh = generateDataKey(tenantId);
@@ -104,19 +111,22 @@ export class TenantCrypto {
       });
     }
     const key = unwrapDataKey(this.ring, { tenantId, dataKeyId: stored.dataKeyId }, stored.wrapped);
-    this.remember(`${tenantId}\u0000`, key);
-    this.remember(`${tenantId}\u0000${key.id}`, key);
+    if (forgets === this.forgets) {
+      this.remember(`${tenantId}\u0000`, key);
+      this.remember(`${tenantId}\u0000${key.id}`, key);
+    }
     return key;
   }
 
   private async dataKeyById(tenantId: string, dataKeyId: string): Promise<DataKey> {
     const cached = this.cached(`${tenantId}\u0000${dataKeyId}`);
     if (cached) return cached;
+    const forgets = this.forgets;
     const stored = await this.store.findById(tenantId, dataKeyId);
     // Data keys are only ever deleted by `shred`: a missing one means the data was erased.
     if (!stored) throw new DataKeyDestroyedError();
     const key = unwrapDataKey(this.ring, { tenantId, dataKeyId }, stored.wrapped);
-    this.remember(`${tenantId}\u0000${dataKeyId}`, key);
+    if (forgets === this.forgets) this.remember(`${tenantId}\u0000${dataKeyId}`, key);
     return key;
   }
 

@@ -66,6 +66,14 @@ export class SqlRunner {
     return this.dialect === 'postgres' ? ' FOR UPDATE' : '';
   }
 
+  /**
+   * ` FOR KEY SHARE` on PostgreSQL: the rows a plan reads stay until it commits (a DELETE of them
+   * waits), while other plans may share them; nothing on SQLite (see {@link forUpdate}).
+   */
+  get forKeyShare(): string {
+    return this.dialect === 'postgres' ? ' FOR KEY SHARE' : '';
+  }
+
   /** One statement on its own (it commits by itself). */
   async run(statement: SqlStatement): Promise<SqlResult> {
     if (this.dialect === 'postgres') return toResult(await this.queryPostgres(this.pool(), statement));

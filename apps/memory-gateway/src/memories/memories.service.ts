@@ -21,6 +21,9 @@ import { MemoryWriteRepository } from './memory-write.repository';
 import { MemorySettings } from './memory.settings';
 import { isLive, type RecordLocation, type RecordSummary, type StoredRecord } from './memory.types';
 
+/** A write sealed under a key an erasure destroyed is sealed again once (see put). */
+const PUT_SEAL_ATTEMPTS = 2;
+
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function toSummaryDto(r: RecordSummary): RecordSummaryDto {
@@ -71,32 +74,51 @@ export class MemoriesService {
     const ifMatch = parseIfMatch(ifMatchHeader);
     this.assertSizes(body);
     return this.tracked('put', caller, 'memory.write', at, async () => {
-      const handled = await this.pii.handle(caller, at, {
-        value: body.value,
-        metadata: body.metadata ?? null,
-        tags: body.tags ?? [],
-      });
-      const { tokens, tags, ...sealed } = await this.codec.seal(at, handled.content);
-      const now = Date.now();
-      const expiresAt = body.ttl_seconds ? now + body.ttl_seconds * 1000 : null;
-      const result = await this.writes.putRecord({
-        record: { ...at, ...sealed, expiresAt },
-        tokens,
-        tags,
-        ifMatch,
-        now,
-        quota: { records: this.settings.quotaRecords, bytes: this.settings.quotaBytes },
-      });
-      await this.cache.put({ ...at, ...sealed, ...result, expiresAt }, now);
-      const record: WrittenRecordDto = {
-        ...toSummaryDto({ ...at, ...result, sizeBytes: sealed.sizeBytes, expiresAt }),
-        pii: {
-          action: handled.action,
-          entities: handled.summary.map((s) => ({ type: s.type, count: s.count })),
-        },
-      };
-      return { value: { created: result.created, record }, status: result.created ? 201 : 200 };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.putOnce(caller, at, body, ifMatch);
+        } catch (err) {
+          // An erasure destroyed the data key this write was sealed (and PII-hashed) under before
+          // it committed: seal again under the tenant's new key. Once more at most.
+          if (!(err instanceof DataKeyDestroyedError) || attempt >= PUT_SEAL_ATTEMPTS) throw err;
+          this.codec.forget(at.tenantId);
+        }
+      }
     });
+  }
+
+  private async putOnce(
+    caller: Caller,
+    at: RecordLocation,
+    body: PutMemoryDto,
+    ifMatch: number | '*' | null,
+  ): Promise<{ value: { created: boolean; record: WrittenRecordDto }; status: number }> {
+    const handled = await this.pii.handle(caller, at, {
+      value: body.value,
+      metadata: body.metadata ?? null,
+      tags: body.tags ?? [],
+    });
+    const { dataKeyId, tokens, tags, ...sealed } = await this.codec.seal(at, handled.content);
+    const now = Date.now();
+    const expiresAt = body.ttl_seconds ? now + body.ttl_seconds * 1000 : null;
+    const result = await this.writes.putRecord({
+      record: { ...at, ...sealed, expiresAt },
+      dataKeyId,
+      tokens,
+      tags,
+      ifMatch,
+      now,
+      quota: { records: this.settings.quotaRecords, bytes: this.settings.quotaBytes },
+    });
+    await this.cache.put({ ...at, ...sealed, ...result, expiresAt }, now);
+    const record: WrittenRecordDto = {
+      ...toSummaryDto({ ...at, ...result, sizeBytes: sealed.sizeBytes, expiresAt }),
+      pii: {
+        action: handled.action,
+        entities: handled.summary.map((s) => ({ type: s.type, count: s.count })),
+      },
+    };
+    return { value: { created: result.created, record }, status: result.created ? 201 : 200 };
   }
 
   async get(caller: Caller, names: { namespace: string; key: string }): Promise<RecordDto> {

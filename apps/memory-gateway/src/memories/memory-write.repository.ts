@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { DataKeyRepository } from '@app/crypto';
 import { defer, MEMORY_QUOTA_SQLSTATE, placeholders, sql, type SqlPlan, SqlRunner } from '@app/database';
 import { INDEX_FORMAT } from './memory.codec';
 import { quotaExceeded, versionMismatch } from './memory.errors';
@@ -9,6 +10,8 @@ import { isLive, type RecordLocation, type StoredRecord } from './memory.types';
 
 export interface PutRecordParams {
   record: Omit<StoredRecord, 'version' | 'createdAt' | 'updatedAt'>;
+  /** The data key the record was sealed under: it must still exist when the write commits. */
+  dataKeyId: string;
   /** Blind-index tokens of the value, and hashed tags. */
   tokens: readonly string[];
   tags: readonly string[];
@@ -40,11 +43,17 @@ interface Usage {
 export class MemoryWriteRepository {
   private readonly db: SqlRunner;
 
-  constructor(@InjectDataSource() ds: DataSource) {
+  constructor(
+    @InjectDataSource() ds: DataSource,
+    private readonly dataKeys: DataKeyRepository,
+  ) {
     this.db = new SqlRunner(ds);
   }
 
-  /** Creates or replaces a record with its index and tags, enforcing If-Match and the quotas. */
+  /**
+   * Creates or replaces a record with its index and tags, enforcing If-Match and the quotas.
+   * @throws DataKeyDestroyedError when an erasure destroyed the data key it was sealed under.
+   */
   async putRecord(p: PutRecordParams): Promise<PutRecordResult> {
     for (let attempt = 1; ; attempt++) {
       const asked: { usage?: Usage } = {};
@@ -80,6 +89,7 @@ export class MemoryWriteRepository {
 
   private *putPlan(p: PutRecordParams, asked: { usage?: Usage }): SqlPlan<PutRecordResult> {
     const { record: r, now } = p;
+    yield* this.dataKeys.hold(r.tenantId, p.dataKeyId);
     const { rows } = yield sql(
       `SELECT version, size_bytes, created_at, expires_at FROM memory_records WHERE ${AT}${this.db.forUpdate}`,
       r.tenantId,

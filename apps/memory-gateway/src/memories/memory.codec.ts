@@ -3,6 +3,7 @@ import {
   DataKeyDestroyedError,
   DataKeyRepository,
   DecryptionError,
+  blobKeyId,
   normalizeTokens,
   TenantCrypto,
 } from '@app/crypto';
@@ -20,6 +21,8 @@ export interface SealInput extends RecordAttributes {
 }
 
 export interface SealedRecord {
+  /** The data key both ciphertexts (and the index) were made with. */
+  dataKeyId: string;
   valueCiphertext: Buffer;
   attrsCiphertext: Buffer | null;
   /** Blind-index tokens of the value. */
@@ -67,7 +70,19 @@ export class MemoryCodec {
     ]);
     const sizeBytes =
       Buffer.byteLength(JSON.stringify(value)) + (metadata ? Buffer.byteLength(JSON.stringify(metadata)) : 0);
-    return { valueCiphertext, attrsCiphertext, tokens, tags: tagHashes, sizeBytes };
+    return {
+      dataKeyId: blobKeyId(valueCiphertext),
+      valueCiphertext,
+      attrsCiphertext,
+      tokens,
+      tags: tagHashes,
+      sizeBytes,
+    };
+  }
+
+  /** Drops the tenant's cached data keys: the next seal reads the current key from the database. */
+  forget(tenantId: string): void {
+    this.crypto.forget(tenantId);
   }
 
   sealValue(at: RecordLocation, value: unknown): Promise<Buffer> {
