@@ -113,6 +113,13 @@ describe.each(['router', 'memory-gateway'])('npm run start:dev -- %s (nest start
         first: { status: 'ok', service: app },
         log: '',
       });
+      // The start line comes through the log pipe (npm, nest, the app), the health answer over a
+      // socket: either can arrive first (CI saw the answer first once), so wait for the line too.
+      await waitFor(
+        async () => started(),
+        (n) => n >= 1,
+        10_000,
+      );
       expect(started()).toBe(1);
 
       // A change the new process shows: the liveness answer names the service differently.
