@@ -1,9 +1,18 @@
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Writable } from 'node:stream';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable, POSTGRESQL } from '@app/common';
 import { dependencyOutage } from '@app/observability';
-import { postgresText, sql, sqliteParams, type SqlDialect, type SqlResult, type SqlStatement } from './sql';
+import {
+  defer,
+  postgresText,
+  sql,
+  sqliteParams,
+  type SqlDialect,
+  type SqlResult,
+  type SqlStatement,
+} from './sql';
 import { SqliteBusyError, sqliteForWrite } from './sqlite-connection';
 import type { SqlTable } from './sql-table';
 
@@ -19,7 +28,8 @@ export interface SqlRunnerOptions {
   busyTimeoutMs?: number;
 }
 
-const BEGIN = sql('BEGIN');
+/** Deferred: in pipeline mode it travels with the plan's first statement (it cannot fail alone). */
+const BEGIN = defer(sql('BEGIN'));
 const COMMIT = sql('COMMIT');
 /** What a deferred statement gives the plan. */
 const NO_RESULT: SqlResult = { rows: [], changes: 0 };
@@ -123,7 +133,13 @@ export class SqlRunner {
   /**
    * A transaction on one pooled connection. In pipeline mode (see dataSourceOptions) the
    * {@link defer}red statements go out without waiting: a plan's writes whose results it does
-   * not read travel together, with the COMMIT after them.
+   * not read travel together, with the COMMIT after them — and in one write to the socket, which
+   * is corked while statements are queued and uncorked before anything is awaited; BEGIN goes
+   * with the first statement instead of costing a round trip of its own. Measured (router on
+   * PostgreSQL + Redis, one connection, alternating with the build before, 6 rounds): 9.3–12.1
+   * write syscalls a request against 12.3, p50 27.13 against 27.37 ms. At 50 connections the
+   * batches are large and CPU per request did not move beyond the noise (three A/B runs: 1.02,
+   * 0.93, 1.14×).
    */
   private async transactionPostgres<T>(plan: () => SqlPlan<T>): Promise<T> {
     const client = await this.pool().connect();
@@ -139,27 +155,48 @@ export class SqlRunner {
     client.on('error', onError);
     /** Every statement sent, in order; each is awaited (or read for its error) below. */
     const sent: Promise<QueryResult>[] = [];
+    const socket = client.pipeline ? socketOf(client) : null;
+    let corked = false;
     const send = (statement: SqlStatement): Promise<QueryResult> => {
+      if (socket && !corked) {
+        socket.cork();
+        corked = true;
+      }
       const result = this.queryPostgres(client, statement);
       result.catch(() => undefined);
       sent.push(result);
       return result;
     };
+    /** Writes what is queued; called before every wait for an answer. */
+    const flush = () => {
+      if (!corked) return;
+      corked = false;
+      socket!.uncork();
+    };
     const waitFor = (statement: SqlStatement) => !(client.pipeline && statement.deferred);
     try {
       const begin = send(BEGIN);
-      if (waitFor(BEGIN)) await begin;
+      if (waitFor(BEGIN)) {
+        flush();
+        await begin;
+      }
       const steps = plan();
       let step = steps.next();
       while (!step.done) {
         const result = send(step.value);
-        step = steps.next(waitFor(step.value) ? toResult(await result) : NO_RESULT);
+        if (waitFor(step.value)) {
+          flush();
+          step = steps.next(toResult(await result));
+        } else step = steps.next(NO_RESULT);
       }
-      const commit = await send(COMMIT);
+      const committed = send(COMMIT);
+      flush();
+      const commit = await committed;
       // COMMIT of a transaction that failed answers ROLLBACK: never report that as a success.
       if (commit.command !== 'COMMIT') throw new Error(`transaction ended with ${commit.command}`);
       return step.value;
     } catch (err) {
+      flush();
       // The first statement that failed is the cause; those after it only report that the
       // transaction was already aborted.
       const cause = (await firstFailure(sent)) ?? err;
@@ -240,6 +277,14 @@ function sqliteHandle(db: SqliteDatabase): SqliteHandle {
   // small plan's statements).
   const immediate = db.transaction((work: () => unknown) => work()).immediate;
   return { db, prepared: new Map(), immediate: immediate as SqliteHandle['immediate'] };
+}
+
+/** The pooled client's socket (pg keeps it on its connection), to cork it; null if pg's shape changed. */
+function socketOf(client: PoolClient): Writable | null {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
+    ? (stream as Writable)
+    : null;
 }
 
 function toResult(res: QueryResult): SqlResult {
